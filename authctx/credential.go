@@ -1,0 +1,112 @@
+package authctx
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Method is how a credential was obtained.
+type Method string
+
+// The methods a credential can come from.
+const (
+	MethodOnBehalfOf Method = "on-behalf-of" // the signed-in user's forwarded token
+	MethodPAT        Method = "pat"          // a stored personal access token
+	MethodOAuthM2M   Method = "oauth-m2m"    // OAuth machine-to-machine client credentials
+	MethodEnv        Method = "env"          // DATABRICKS_TOKEN from the environment
+	MethodStatic     Method = "static"       // a token fixed by the caller
+)
+
+// Credential is a bearer token with the identity it belongs to. Its String,
+// GoString, Format, LogValue and MarshalJSON forms never contain the token,
+// so a Credential can be logged or printed safely. Treat a Credential as
+// immutable once it is stored in a context.
+type Credential struct {
+	// Token is the bearer token sent in the Authorization header.
+	Token string
+
+	// Method is how the token was obtained.
+	Method Method
+
+	// Subject is the user or service principal the token acts for, such as
+	// an e-mail address or an application id.
+	Subject string
+
+	// Host is the URL of the workspace the token belongs to, such as
+	// "https://adb-123.azuredatabricks.net", in the form of the Databricks
+	// SDK's Config.Host.
+	Host string
+
+	// Expiry is when the token stops being valid. The zero time means
+	// unknown or never.
+	Expiry time.Time
+}
+
+// IsZero reports whether c carries no token.
+func (c Credential) IsZero() bool { return c.Token == "" }
+
+// Expired reports whether c has a known expiry at or before now.
+func (c Credential) Expired(now time.Time) bool {
+	return !c.Expiry.IsZero() && !now.Before(c.Expiry)
+}
+
+// redacted is the form of a credential that is safe to print: everything but
+// the token, and whether a token is present.
+type redacted struct {
+	Method   Method    `json:"method,omitempty"`
+	Subject  string    `json:"subject,omitempty"`
+	Host     string    `json:"host,omitempty"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+	HasToken bool      `json:"has_token"`
+}
+
+func (c Credential) redacted() redacted {
+	return redacted{Method: c.Method, Subject: c.Subject, Host: c.Host, Expiry: c.Expiry, HasToken: c.Token != ""}
+}
+
+// String returns a description of c without the token.
+func (c Credential) String() string {
+	token := "none"
+	if c.Token != "" {
+		token = "REDACTED"
+	}
+	s := fmt.Sprintf("authctx.Credential{Method: %q, Subject: %q, Host: %q, Token: %s", c.Method, c.Subject, c.Host, token)
+	if !c.Expiry.IsZero() {
+		s += ", Expiry: " + c.Expiry.UTC().Format(time.RFC3339)
+	}
+	return s + "}"
+}
+
+// GoString returns the same value as String, so %#v never shows the token.
+func (c Credential) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so that every verb, %v, %+v, %#v, %s and
+// %q included, prints the redacted form.
+func (c Credential) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", c.String())
+		return
+	}
+	fmt.Fprint(f, c.String())
+}
+
+// LogValue implements slog.LogValuer with the token left out.
+func (c Credential) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("method", string(c.Method)),
+		slog.String("subject", c.Subject),
+		slog.String("host", c.Host),
+		slog.Bool("has_token", c.Token != ""),
+	}
+	if !c.Expiry.IsZero() {
+		attrs = append(attrs, slog.Time("expiry", c.Expiry))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// MarshalJSON encodes c without the token.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.redacted())
+}

@@ -1,0 +1,15 @@
+// Package product names the application and the feature on whose behalf a
+// request is made, and formats that name as a User-Agent product token.
+//
+// An [App] is an application identity: a name and a semantic version. A
+// [Product] is one feature of an App, or the App itself. Its
+// [Product.UserAgent] form is "<app>_<feature>/<version>", for example
+// "acme_crew_gen/0.1.0", or "<app>/<version>" for the application itself.
+// Because application names never contain an underscore, [ParseUserAgent]
+// splits such a token back at its first underscore, so features that contain
+// underscores round-trip.
+//
+// [NewContext] and [FromContext] carry the product of the current operation
+// in a [context.Context]. Values of App and Product are immutable and safe for
+// concurrent use; their zero values mean "no product".
+package product
