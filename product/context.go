@@ -6,15 +6,24 @@ import "context"
 // the value stored by NewContext.
 type contextKey struct{}
 
-// NewContext returns a copy of ctx that carries p. A zero p is stored too,
-// which hides any product of an outer context.
+// NewContext returns a copy of ctx that carries p. A nil ctx is treated as
+// [context.Background]. A zero p is stored too and hides the product of an
+// outer context, so code can clear the product for a sub-operation, such as
+// telemetry traffic that must not be attributed to a feature.
 func NewContext(ctx context.Context, p Product) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, contextKey{}, p)
 }
 
 // FromContext returns the product stored in ctx by [NewContext], and whether
-// there was one.
+// it is non-zero. It returns the zero Product and false for a nil ctx, for a
+// ctx without a product and for a ctx whose innermost product is zero.
 func FromContext(ctx context.Context) (Product, bool) {
-	p, ok := ctx.Value(contextKey{}).(Product)
-	return p, ok && !p.IsZero()
+	if ctx == nil {
+		return Product{}, false
+	}
+	p, _ := ctx.Value(contextKey{}).(Product)
+	return p, !p.IsZero()
 }

@@ -8,20 +8,37 @@ import (
 // ParseUserAgent parses one product token such as "acme_crew_gen/0.1.0" into
 // its Product: application "acme", feature "crew_gen", version "0.1.0". The
 // application name ends at the first '_', so features that contain '_'
-// round-trip through [Product.UserAgent].
+// round-trip through [Product.UserAgent]. It accepts exactly the tokens that
+// Product.UserAgent formats, so p.UserAgent() equals token on success.
+//
+// A User-Agent header holds several tokens separated by spaces, such as
+// "acme_mcp/0.1.0 databricks-sdk-go/0.100.0". Split it with [strings.Fields]
+// and parse the token that belongs to the application.
 func ParseUserAgent(token string) (Product, error) {
+	p, err := parseUserAgent(token)
+	if err != nil {
+		return Product{}, fmt.Errorf("product: User-Agent token %q: %w", token, err)
+	}
+	return p, nil
+}
+
+func parseUserAgent(token string) (Product, error) {
 	nameAndFeature, version, ok := strings.Cut(token, "/")
 	if !ok {
-		return Product{}, fmt.Errorf("product: User-Agent token %q has no '/': use <app>[_<feature>]/<version>", token)
+		return Product{}, fmt.Errorf("missing '/': use <app>[_<feature>]/<version> such as acme_mcp/0.1.0")
 	}
-	name, feature, _ := strings.Cut(nameAndFeature, "_")
 
-	app, err := NewApp(name, version)
+	name, feature, hasFeature := strings.Cut(nameAndFeature, "_")
+	app, err := newApp(name, version)
 	if err != nil {
 		return Product{}, err
 	}
-	if strings.Contains(nameAndFeature, "_") && feature == "" {
-		return Product{}, fmt.Errorf("product: User-Agent token %q has an empty feature after '_'", token)
+
+	if !hasFeature {
+		return app.AsProduct(), nil
 	}
-	return app.Product(feature)
+	if err := validateName("feature name", feature, true); err != nil {
+		return Product{}, err
+	}
+	return Product{app: app, feature: feature}, nil
 }

@@ -3,46 +3,80 @@ package product
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode/utf8"
 )
 
 // semverPattern is the regular expression published with Semantic Versioning
-// 2.0.0 (semver.org), anchored to the whole string.
+// 2.0.0 (semver.org), anchored to the whole string. Go's RE2 matches \d and $
+// as ASCII digits and end of text, so "1.2.3\n" is rejected.
 var semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
 	`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
 	`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 
-// maxNameLength bounds names so that a User-Agent built from them stays well
-// below the header limits of common proxies.
+// maxNameLength is the maximum length in bytes of an application name, a
+// feature name and an extra's key or value. It is a project choice that keeps
+// a User-Agent built from them short, not a limit of HTTP or of Databricks.
 const maxNameLength = 64
 
-// validateName checks a name against the Databricks SDK's User-Agent rule
-// [0-9A-Za-z_.+-], which is stricter than the RFC 9110 token characters.
-// Application names additionally reject '_' because it separates the
-// application from the feature.
+// maxVersionLength is the maximum length in bytes of a version. It leaves
+// room for a pre-release and build metadata such as "0.0.0-dev+<40-hex sha>".
+const maxVersionLength = 128
+
+// validateName checks one name against the Databricks SDK's User-Agent rule
+// [0-9A-Za-z_.+-] (useragent.matchAlphanum in databricks-sdk-go v0.100.0),
+// which is stricter than the RFC 9110 token characters. Application names
+// also reject '_' because it separates the application from the feature.
+// kind names the value in the error, for example "feature name".
 func validateName(kind, name string, allowUnderscore bool) error {
+	allowed := "letters, digits and . + -"
+	if allowUnderscore {
+		allowed = "letters, digits and _ . + -"
+	}
+
 	if name == "" {
-		return fmt.Errorf("product: %s name is empty: use letters, digits and . + -", kind)
+		return fmt.Errorf("%s is empty: use 1 to %d %s", kind, maxNameLength, allowed)
 	}
 	if len(name) > maxNameLength {
-		return fmt.Errorf("product: %s name %q is %d bytes long: use at most %d", kind, name, len(name), maxNameLength)
+		return fmt.Errorf("%s %q is too long (%d bytes): use at most %d", kind, name, len(name), maxNameLength)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+
+	for i, r := range name {
 		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '+', c == '-':
-		case c == '_' && allowUnderscore:
-		case c == '_':
-			return fmt.Errorf("product: %s name %q contains '_', which separates the application from the feature: use '-' instead", kind, name)
+		case isNameChar(r):
+		case r == '_' && allowUnderscore:
+		case r == '_':
+			return fmt.Errorf("%s %q contains '_', which separates the application from the feature: use '-' instead", kind, name)
+		case r == utf8.RuneError:
+			return fmt.Errorf("%s %q contains the invalid UTF-8 byte 0x%02x at byte %d: use only %s", kind, name, name[i], i, allowed)
 		default:
-			return fmt.Errorf("product: %s name %q contains %q at byte %d: use only letters, digits and _ . + -", kind, name, c, i)
+			return fmt.Errorf("%s %q contains the invalid character %q at byte %d: use only %s", kind, name, r, i, allowed)
 		}
 	}
 	return nil
 }
 
+// isNameChar reports whether r is one of [0-9A-Za-z.+-].
+func isNameChar(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' ||
+		r == '.' || r == '+' || r == '-'
+}
+
+// validateVersion checks that version is a Semantic Versioning 2.0.0 version
+// of at most maxVersionLength bytes.
 func validateVersion(version string) error {
-	if !semverPattern.MatchString(version) {
-		return fmt.Errorf("product: version %q is not a semantic version: use MAJOR.MINOR.PATCH such as 0.1.0", version)
+	if version == "" {
+		return fmt.Errorf("version is empty: use MAJOR.MINOR.PATCH such as 0.1.0")
 	}
-	return nil
+	if len(version) > maxVersionLength {
+		return fmt.Errorf("version %q is too long (%d bytes): use at most %d", version, len(version), maxVersionLength)
+	}
+	if semverPattern.MatchString(version) {
+		return nil
+	}
+
+	if rest, ok := strings.CutPrefix(version, "v"); ok && semverPattern.MatchString(rest) {
+		return fmt.Errorf("version %q is not a semantic version: drop the leading 'v' and use %q", version, rest)
+	}
+	return fmt.Errorf("version %q is not a semantic version: use MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] such as 0.1.0 or 1.2.0-rc.1", version)
 }
