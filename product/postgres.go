@@ -1,0 +1,53 @@
+package product
+
+import "strings"
+
+// maxPostgresApplicationName is NAMEDATALEN-1 for the default NAMEDATALEN of
+// 64. The PostgreSQL documentation of application_name allows fewer than
+// NAMEDATALEN characters, and it replaces bytes that are not printable ASCII
+// with '?' (PostgreSQL 15 and earlier) or hex escapes (16 and later).
+const maxPostgresApplicationName = 63
+
+// PostgresApplicationName returns p's User-Agent product token shortened to
+// fit the Postgres application_name parameter: at most 63 bytes of printable
+// ASCII. Product tokens contain only [0-9A-Za-z_.+-/], so only the length
+// needs care. A token that is too long is shortened in these steps, stopping
+// at the first that fits:
+//
+//  1. the version's build metadata ("+..." at its end) is dropped, which
+//     keeps the version's semver precedence;
+//  2. the feature is cut to the bytes that fit, keeping at least one, so the
+//     result still parses with [ParseUserAgent], to the same application and
+//     version (without build metadata) and a feature that is a prefix of the
+//     original;
+//  3. otherwise, when not even one byte of the feature fits, the first 63
+//     bytes of the token from step 1 are returned, which do not parse.
+//
+// Two features that share a long prefix can therefore share a name. It
+// returns "" for the zero Product.
+//
+// The result is a plain string. Quote it with single quotes in a libpq
+// key=value connection string, and escape it with [net/url.QueryEscape] in a
+// postgres:// URL, where Go drivers that decode the query with net/url read
+// '+' as a space.
+func (p Product) PostgresApplicationName() string {
+	token := p.UserAgent()
+	if len(token) <= maxPostgresApplicationName {
+		return token
+	}
+
+	version, _, _ := strings.Cut(p.app.version, "+")
+	short := Product{app: App{name: p.app.name, version: version}, feature: p.feature}
+	token = short.UserAgent()
+	if len(token) <= maxPostgresApplicationName {
+		return token
+	}
+
+	// The feature gets the bytes that "<app>_" and "/<version>" leave free.
+	room := maxPostgresApplicationName - len(p.app.name) - len("_") - len("/") - len(version)
+	if p.feature != "" && room >= 1 {
+		short.feature = p.feature[:room]
+		return short.UserAgent()
+	}
+	return token[:maxPostgresApplicationName]
+}
