@@ -114,9 +114,12 @@ func (t *UserAgentTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return roundTripNext(base, req)
 	}
 
-	existing := req.Header.Get("User-Agent")
+	// A User-Agent sent as several header lines is joined into one, because
+	// the field is a single list of products (RFC 9110, section 10.1.5).
+	values := req.Header.Values("User-Agent")
+	existing := strings.Join(values, " ")
 	merged := mergeUserAgent(existing, token, t.rule)
-	if merged == existing {
+	if len(values) == 1 && merged == values[0] {
 		return roundTripNext(base, req)
 	}
 
