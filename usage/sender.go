@@ -1,0 +1,242 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// shutdownGrace bounds how long Close waits for the workers after cancelling
+// their context at its deadline. A Sink that honours its context returns
+// well within it.
+const shutdownGrace = time.Second
+
+// Sender is the bounded asynchronous [Recorder]. Record copies the event into
+// a preallocated queue and returns. A fixed number of worker goroutines take
+// events from the queue, group them into batches of one credential each, and
+// deliver them to the [Sink] with jittered retries.
+//
+// When the queue is full, in events or in estimated bytes, Record folds the
+// event into a total per token, workspace, product, model and usage source,
+// so token sums stay exact. Only when the number of distinct totals reaches
+// its own bound are events dropped. Every drop is counted in [Sender.Stats]
+// by reason.
+//
+// A Sender is safe for concurrent use. Events keep their ID across retries. A
+// Sender built with a nil sink counts every event as dropped. Events whose
+// Source is SourceMissing are delivered like any other; each sink documents
+// what it does with them.
+type Sender struct {
+	sink Sink
+	cfg  senderConfig
+
+	queue    eventQueue
+	fold     foldTable
+	counters senderCounters
+	workers  []*senderWorker
+
+	// closed is set when Close starts. Record reads it under the shard or
+	// fold lock, which makes the Close barrier exact.
+	closed atomic.Bool
+
+	// ctx is cancelled at the deadline of Close, which aborts the Send in
+	// progress and every retry wait.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// stop is closed to make the workers deliver what is left and exit.
+	// done is closed when every worker has exited.
+	stop chan struct{}
+	done chan struct{}
+
+	closeOnce     sync.Once
+	closeFinished chan struct{}
+	closeErr      error
+}
+
+// NewSender starts a Sender that delivers to sink, with its worker goroutines
+// running until [Sender.Close].
+func NewSender(sink Sink, opts ...SenderOption) *Sender {
+	cfg := defaultSenderConfig()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Sender{
+		sink:          sink,
+		cfg:           cfg,
+		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize),
+		fold:          newFoldTable(cfg.maxFoldKeys),
+		ctx:           ctx,
+		cancel:        cancel,
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
+		closeFinished: make(chan struct{}),
+	}
+
+	s.workers = make([]*senderWorker, cfg.workers)
+	for i := range s.workers {
+		s.workers[i] = newSenderWorker(s)
+	}
+	for i := range s.queue.shards {
+		w := s.workers[i%len(s.workers)]
+		sh := &s.queue.shards[i]
+		sh.wake = w.wake
+		w.shards = append(w.shards, sh)
+	}
+
+	var wg sync.WaitGroup
+	for _, w := range s.workers {
+		wg.Go(w.run)
+	}
+	go func() {
+		wg.Wait()
+		close(s.done)
+	}()
+	return s
+}
+
+// Record queues e for delivery, or folds it into a total when the queue is
+// full. It never blocks, never starts a goroutine and allocates nothing once
+// the queue and the totals it uses exist. A Count below 1 is taken as 1.
+// Record after Close counts e as dropped.
+func (s *Sender) Record(e Event) {
+	if e.Count < 1 {
+		e.Count = 1
+	}
+	count := int64(e.Count)
+
+	sh := s.queue.pick()
+	sh.recorded.Add(count)
+	if s.sink == nil {
+		s.counters.noSink.Add(count)
+		return
+	}
+
+	size := eventSize(&e)
+	result := sh.push(&e, size, &s.closed)
+	if result == pushFull {
+		result = s.queue.pick().push(&e, size, &s.closed)
+	}
+	switch result {
+	case pushed:
+		return
+	case pushClosed:
+		s.counters.closed.Add(count)
+		return
+	}
+
+	notify(sh.wake)
+	switch s.fold.add(&e, &s.closed) {
+	case folded:
+		s.counters.folded.Add(count)
+	case foldKeysFull:
+		s.counters.foldKeysFull.Add(count)
+	case foldCollision:
+		s.counters.foldCollision.Add(count)
+	case foldClosed:
+		s.counters.closed.Add(count)
+	}
+}
+
+// Flush delivers every event queued or folded before the call and returns
+// when the sink has accepted or rejected them. At the deadline of ctx it
+// returns an error with the number of events not yet delivered, which stay
+// queued for a later Flush or Close. Flush after Close returns the result of
+// Close once it has finished.
+func (s *Sender) Flush(ctx context.Context) error {
+	requests := make([]chan struct{}, 0, len(s.workers))
+	for _, w := range s.workers {
+		finished := make(chan struct{})
+		select {
+		case w.flush <- finished:
+			requests = append(requests, finished)
+		case <-s.done:
+			return s.waitClose(ctx)
+		case <-ctx.Done():
+			return s.undeliveredError("Flush", ctx.Err())
+		}
+	}
+
+	for _, finished := range requests {
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			return s.undeliveredError("Flush", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// Close stops accepting events, delivers what is queued or folded, and stops
+// the workers. At the deadline of ctx it cancels the delivery in progress and
+// returns an error with the number of events lost. It also returns an error
+// when the sink rejected events during Close. Close is idempotent: later
+// calls wait for the first to finish and return its result.
+func (s *Sender) Close(ctx context.Context) error {
+	first := false
+	s.closeOnce.Do(func() { first = true })
+	if !first {
+		return s.waitClose(ctx)
+	}
+
+	s.shutdown(ctx)
+	return s.closeErr
+}
+
+// shutdown runs the first Close and stores its result in closeErr before it
+// closes closeFinished.
+func (s *Sender) shutdown(ctx context.Context) {
+	before := s.Stats()
+
+	s.closed.Store(true)
+	s.queue.barrier()
+	s.fold.barrier()
+	close(s.stop)
+
+	var err error
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancel()
+		select {
+		case <-s.done:
+		case <-time.After(shutdownGrace):
+			err = fmt.Errorf("%w, and the sink ignored cancellation for %s so workers are still running", err, shutdownGrace)
+		}
+	}
+	s.cancel()
+
+	after := s.Stats()
+	lost := (after.Failed - before.Failed) + (after.Dropped.Shutdown - before.Dropped.Shutdown)
+	if lost > 0 || err != nil {
+		if err == nil {
+			err = errors.New("the sink rejected them")
+		}
+		s.closeErr = fmt.Errorf("usage: Close: %d events lost (%d failed, %d still queued at the deadline): %w",
+			lost, after.Failed-before.Failed, after.Dropped.Shutdown-before.Dropped.Shutdown, err)
+	}
+	close(s.closeFinished)
+}
+
+// waitClose waits for the first Close to finish, or for ctx.
+func (s *Sender) waitClose(ctx context.Context) error {
+	select {
+	case <-s.closeFinished:
+		return s.closeErr
+	case <-ctx.Done():
+		return s.undeliveredError("Close", ctx.Err())
+	}
+}
+
+// undeliveredError reports a deadline with the events still pending.
+func (s *Sender) undeliveredError(op string, err error) error {
+	return fmt.Errorf("usage: %s: %d events not yet delivered: %w", op, s.Stats().Pending, err)
+}

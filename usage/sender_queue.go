@@ -1,0 +1,175 @@
+package usage
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// eventQueue is the bounded queue between Record and the workers. It is split
+// into shards, each a preallocated ring of Events behind its own mutex, so
+// that concurrent Records rarely meet on one lock or one cache line. Record
+// picks a shard at random and tries a second one when the first is full.
+type eventQueue struct {
+	shards []queueShard
+}
+
+// queueShard is one ring of the queue. The padding keeps neighbouring
+// shards on separate cache lines.
+type queueShard struct {
+	mu       sync.Mutex
+	ring     []Event
+	head     int
+	length   int
+	bytes    int64
+	maxBytes int64
+
+	// wakeAt is the length at which Record wakes the owning worker, so a
+	// full batch is sent without waiting for the batch interval.
+	wakeAt int
+	wake   chan struct{}
+
+	// recorded, enqueued and dequeued are counted per shard so that Stats
+	// can read them at any time without a shared hot counter.
+	recorded atomic.Int64
+	enqueued atomic.Int64
+	dequeued atomic.Int64
+
+	_ [64]byte
+}
+
+// pushResult is the outcome of queueShard.push.
+type pushResult int
+
+const (
+	pushed pushResult = iota
+	pushFull
+	pushClosed
+)
+
+// newEventQueue splits maxEvents and maxBytes over a number of shards that
+// grows with GOMAXPROCS. Every shard holds at least one event.
+func newEventQueue(maxEvents int, maxBytes int64, batchSize int) eventQueue {
+	n := min(4*runtime.GOMAXPROCS(0), maxEvents)
+	q := eventQueue{shards: make([]queueShard, n)}
+	for i := range q.shards {
+		capacity := maxEvents / n
+		if i < maxEvents%n {
+			capacity++
+		}
+		sh := &q.shards[i]
+		sh.ring = make([]Event, capacity)
+		sh.maxBytes = max(maxBytes/int64(n), 1)
+		sh.wakeAt = min(batchSize, capacity)
+	}
+	return q
+}
+
+// pick returns a shard chosen at random. The runtime's per-thread generator
+// behind math/rand/v2 needs no lock.
+func (q *eventQueue) pick() *queueShard {
+	return &q.shards[rand.Uint32N(uint32(len(q.shards)))]
+}
+
+// push copies *e into the ring unless the ring is full in events or bytes, or
+// closed is set. closed is read under the shard lock, so once Close has held
+// every shard lock after setting it, no event can enter the queue.
+func (sh *queueShard) push(e *Event, size int64, closed *atomic.Bool) pushResult {
+	sh.mu.Lock()
+	if closed.Load() {
+		sh.mu.Unlock()
+		return pushClosed
+	}
+	if sh.length == len(sh.ring) || (sh.bytes+size > sh.maxBytes && sh.length > 0) || size > sh.maxBytes {
+		sh.mu.Unlock()
+		return pushFull
+	}
+
+	tail := sh.head + sh.length
+	if tail >= len(sh.ring) {
+		tail -= len(sh.ring)
+	}
+	sh.ring[tail] = *e
+	sh.length++
+	sh.bytes += size
+	length := sh.length
+	sh.mu.Unlock()
+
+	sh.enqueued.Add(int64(e.Count))
+	if length == sh.wakeAt {
+		notify(sh.wake)
+	}
+	return pushed
+}
+
+// drain moves up to limit events from the ring to dst and clears their
+// slots, so the ring keeps no references to delivered strings.
+func (sh *queueShard) drain(dst []Event, limit int) []Event {
+	sh.mu.Lock()
+	n := min(sh.length, limit)
+	var count int64
+	for range n {
+		e := &sh.ring[sh.head]
+		count += int64(e.Count)
+		sh.bytes -= eventSize(e)
+		dst = append(dst, *e)
+		*e = Event{}
+		sh.head++
+		if sh.head == len(sh.ring) {
+			sh.head = 0
+		}
+	}
+	sh.length -= n
+	sh.mu.Unlock()
+
+	sh.dequeued.Add(count)
+	return dst
+}
+
+// len returns the number of events in the ring.
+func (sh *queueShard) len() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.length
+}
+
+// barrier holds and releases every shard lock once. After it returns, every
+// push that started before it has finished.
+func (q *eventQueue) barrier() {
+	for i := range q.shards {
+		q.shards[i].mu.Lock()
+		q.shards[i].mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	}
+}
+
+// notify wakes the goroutine waiting on ch without blocking when it is
+// already awake.
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// eventOverhead is the size of an Event value itself, before the memory its
+// strings and slices point to.
+const eventOverhead = int64(unsafe.Sizeof(Event{}))
+
+// eventSize estimates the memory an event keeps alive: the Event value, its
+// strings, its Raw usage and its Warnings. Strings shared with other values
+// are counted in full, so this is an upper bound.
+func eventSize(e *Event) int64 {
+	n := eventOverhead
+	n += int64(len(e.ID) + len(e.Method) + len(e.Host) + len(e.Path) + len(e.Provider) + len(e.Model) + len(e.Source))
+	n += int64(len(e.Credential.Token) + len(e.Credential.Subject) + len(e.Credential.Host) + len(e.Credential.Method))
+
+	app := e.Product.App()
+	n += int64(len(app.Name()) + len(app.Version()) + len(e.Product.Feature()))
+	n += int64(len(e.Usage.Raw))
+	for _, w := range e.Warnings {
+		n += int64(len(w)) + int64(unsafe.Sizeof(w))
+	}
+	return n
+}
