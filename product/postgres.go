@@ -14,22 +14,21 @@ const maxPostgresApplicationName = 63
 // needs care. A token that is too long is shortened in these steps, stopping
 // at the first that fits:
 //
-//  1. the version's build metadata ("+..." at its end) is dropped, which
-//     keeps the version's semver precedence;
-//  2. the feature is cut to the bytes that fit, keeping at least one, so the
-//     result still parses with [ParseUserAgent], to the same application and
-//     version (without build metadata) and a feature that is a prefix of the
-//     original;
-//  3. otherwise, when not even one byte of the feature fits, the first 63
-//     bytes of the token from step 1 are returned, which do not parse.
+//  1. The version's build metadata ("+..." at its end) is dropped, which
+//     keeps the version's semver precedence.
+//  2. The feature is cut to the bytes that fit, keeping at least one. The
+//     result still parses with [ParseUserAgent], to the same application,
+//     the version without build metadata and a prefix of the feature.
+//  3. When not even one byte of the feature fits, the first 63 bytes of the
+//     token from step 1 are returned, which do not parse.
 //
 // Two features that share a long prefix can therefore share a name. It
 // returns "" for the zero Product.
 //
-// The result is a plain string. Quote it with single quotes in a libpq
-// key=value connection string, and escape it with [net/url.QueryEscape] in a
-// postgres:// URL, where Go drivers that decode the query with net/url read
-// '+' as a space.
+// The result contains no space, quote or backslash, so it needs no quoting
+// in a libpq key=value connection string. In a postgres:// URL, escape it
+// with [net/url.QueryEscape], because [net/url.ParseQuery] decodes '+' as a
+// space.
 func (p Product) PostgresApplicationName() string {
 	token := p.UserAgent()
 	if len(token) <= maxPostgresApplicationName {

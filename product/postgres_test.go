@@ -21,6 +21,7 @@ func assertPostgresApplicationName(t *testing.T, p Product) {
 	for i := 0; i < len(name); i++ {
 		assert.True(t, name[i] >= 0x20 && name[i] <= 0x7e, "name %q has byte 0x%02x at %d", name, name[i], i)
 	}
+	assert.False(t, strings.ContainsAny(name, ` '"\\`), "name %q needs no quoting in a libpq connection string", name)
 
 	token := p.UserAgent()
 	if len(token) <= maxPostgresApplicationName {
