@@ -6,4 +6,32 @@
 // no global "current user", so concurrent requests for different users never
 // see each other's tokens. Every printed, logged or JSON form of a Credential
 // leaves the token out.
+//
+// # Providers
+//
+// A [Provider] resolves a credential for a context. [FromContextProvider]
+// returns the one already in the context (the signed-in user's on-behalf-of
+// token), [StoredToken] looks a personal access token up by workspace and
+// group, [Env] reads DATABRICKS_HOST and DATABRICKS_TOKEN, [OAuthM2M] obtains
+// a service principal's token, and [Static] returns a fixed one. [Chain] tries
+// them in order and reports in a [Resolution] which one answered and why the
+// others were skipped. A context made by [WithoutSlowProviders] makes the
+// chain skip providers that wait on a database or a token request.
+//
+// # Server side
+//
+// [Middleware] moves the forwarded identity headers of a Databricks App into
+// the request context, only when configured with [TrustForwardedHeaders], and
+// removes the token header from the request handlers see.
+//
+// # Goroutines
+//
+// The rule: a goroutine gets the credential only through the context it is
+// given. A goroutine started with a bare go statement and a fresh
+// context.Background() has no credential, and the Bearer transport then fails
+// closed instead of borrowing another user's token. Start goroutines that act
+// for the user with [Go] or a [Group], or pass them [Detach](ctx). Detach and
+// Go keep every context value, the product of the operation included, and drop
+// only the cancellation, so work that outlives the request still acts for the
+// right user.
 package authctx

@@ -1,0 +1,106 @@
+package authctx
+
+import (
+	"log/slog"
+	"net/http"
+)
+
+// The request headers that the Databricks Apps proxy sets.
+const (
+	HeaderForwardedAccessToken       = "X-Forwarded-Access-Token"
+	HeaderForwardedEmail             = "X-Forwarded-Email"
+	HeaderForwardedUser              = "X-Forwarded-User"
+	HeaderForwardedPreferredUsername = "X-Forwarded-Preferred-Username"
+	HeaderRequestID                  = "X-Request-Id"
+)
+
+// Middleware returns a handler that moves the signed-in user of a Databricks
+// App request into the request context and then calls next.
+//
+// With [TrustForwardedHeaders], the X-Forwarded-Access-Token header becomes
+// the context's [Credential] (Method [MethodOnBehalfOf], Host from
+// [WithWorkspaceHost], Subject from [Identity.Subject]), and the e-mail, user,
+// preferred user name and request id headers become its [Identity]. Without
+// it, no header is read and the context carries no credential, even one an
+// outer handler stored. [IdentityFromContext] returns why a request has no
+// credential.
+//
+// The X-Forwarded-Access-Token header is always removed from the request
+// passed to next, trusted or not, so a handler that logs or proxies request
+// headers cannot leak the token. The token is only in the context. Middleware
+// also reads [WithLogger]; it logs rejected token headers at debug level,
+// never their values. The handler is safe for concurrent use.
+func Middleware(next http.Handler, opts ...Option) http.Handler {
+	s := newSettings(opts)
+
+	host, hostErr := normalizeHost(s.workspaceHost)
+	if hostErr != nil {
+		s.logger.Error("authctx: Middleware forwards no credentials because the workspace host is invalid", slogError(hostErr))
+	}
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		switch {
+		case !s.trustForwardedHeaders:
+			ctx = newIdentityReasonContext(ctx, Identity{}, ErrUntrusted)
+			ctx = NewContext(ctx, Credential{})
+		default:
+			id := Identity{
+				Email:             r.Header.Get(HeaderForwardedEmail),
+				User:              r.Header.Get(HeaderForwardedUser),
+				PreferredUsername: r.Header.Get(HeaderForwardedPreferredUsername),
+				RequestID:         r.Header.Get(HeaderRequestID),
+			}
+			tokens := r.Header.Values(HeaderForwardedAccessToken)
+			reason := tokenHeaderReason(tokens, hostErr)
+			ctx = newIdentityReasonContext(ctx, id, reason)
+			if reason != nil {
+				s.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: request carries no forwarded credential",
+					slog.String("request_id", id.RequestID), slogError(reason))
+				ctx = NewContext(ctx, Credential{})
+				break
+			}
+			ctx = NewContext(ctx, Credential{Token: tokens[0], Method: MethodOnBehalfOf, Subject: id.Subject(), Host: host})
+		}
+
+		r = r.Clone(ctx)
+		r.Header.Del(HeaderForwardedAccessToken)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tokenHeaderReason returns why the X-Forwarded-Access-Token values cannot be
+// used as a credential, or nil.
+func tokenHeaderReason(tokens []string, hostErr error) error {
+	switch {
+	case hostErr != nil:
+		return ErrInvalidWorkspaceHost
+	case len(tokens) == 0 || (len(tokens) == 1 && tokens[0] == ""):
+		return ErrTokenHeaderMissing
+	case len(tokens) > 1 || !isBearerToken(tokens[0]):
+		return ErrTokenHeaderInvalid
+	}
+	return nil
+}
+
+// isBearerToken reports whether token matches the b64token syntax of
+// RFC 6750, section 2.1: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+// "/" ) *"=".
+func isBearerToken(token string) bool {
+	i := 0
+	for i < len(token) {
+		c := token[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(token) && token[i] == '=' {
+		i++
+	}
+	return i == len(token)
+}
