@@ -40,8 +40,8 @@ type Skip struct {
 
 // Reasons for skipping a provider that the chain decides itself.
 const (
-	ReasonSlowForbidden    = "slow providers are forbidden in this context"
-	ReasonEmptyCredential  = "returned a credential without a token"
+	ReasonSlowForbidden     = "slow providers are forbidden in this context"
+	ReasonEmptyCredential   = "returned a credential without a token"
 	ReasonExpiredCredential = "returned an expired credential"
 )
 

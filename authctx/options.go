@@ -40,10 +40,10 @@ type settings struct {
 // Default option values. They are constants, so no caller can change them for
 // another one.
 const (
-	DefaultStoredTokenTTL    = 5 * time.Minute
-	DefaultNegativeTTL       = 5 * time.Second
-	DefaultLookupTimeout     = 10 * time.Second
-	DefaultRefreshLeeway     = 60 * time.Second
+	DefaultStoredTokenTTL      = 5 * time.Minute
+	DefaultNegativeTTL         = 5 * time.Second
+	DefaultLookupTimeout       = 10 * time.Second
+	DefaultRefreshLeeway       = 60 * time.Second
 	DefaultTokenRequestTimeout = 30 * time.Second
 )
 
