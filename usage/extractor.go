@@ -1,6 +1,12 @@
 package usage
 
-import "net/http"
+import (
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/httpmeter/httpmeter/internal/jsonscan"
+)
 
 // Result is what an [Extractor] found in a response body.
 type Result struct {
@@ -24,23 +30,161 @@ type Result struct {
 	Warnings []string
 }
 
+// framer splits a body into JSON text for the scanner according to its
+// framing (plain JSON, SSE, NDJSON or AWS event stream).
+type framer interface {
+	// write consumes the next bytes of the body.
+	write(p []byte)
+
+	// finish ends the body and reports whether its framing was complete.
+	finish(bodyEnded bool) bool
+}
+
 // Extractor finds the usage in a response body that is fed to it as the
-// caller reads it. It keeps O(1) memory whatever the body size. An Extractor
-// is not safe for concurrent use.
+// caller reads it. It keeps O(1) memory whatever the body size: it never
+// buffers the body, only bounded captures of the few members it reads (a
+// usage object of at most 16 KiB, a model name of at most 256 bytes). An
+// Extractor is not safe for concurrent use; its methods must not be called
+// after Finish.
+//
+// Provider detection relies on the request host where bodies look alike;
+// provider_body.go lists what the body alone cannot tell apart.
 type Extractor struct {
-	// TODO: replaced by the streaming implementation.
+	framing framer
+	scan    *jsonscan.Scanner
+
+	// doc collects the current document; capture is the field that the
+	// scanner's capture in progress goes to, captureLoc its usage location.
+	doc        document
+	capture    *field
+	captureLoc usageLocation
+
+	// sseEvent is the SSE event name of the current document, if any.
+	sseEvent field
+
+	// deferDocuments holds a complete document in doc, with deferredReady
+	// set, until its framing applies or discards it.
+	deferDocuments bool
+	deferredReady  bool
+
+	urlProvider  string
+	urlModel     string
+	bodyProvider string
+	bodyRank     int
+	model        string
+
+	snap     snapshot
+	found    bool
+	errored  bool
+	warnings warnings
+	finished bool
 }
 
 // NewExtractor returns an extractor for resp, the response to req, and false
-// when the content type is not one whose usage it can read.
+// when the content type or encoding is not one whose usage it can read. req
+// may be nil; its URL then gives no provider or model. The extractor does
+// not keep req or resp.
 func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
-	return &Extractor{}, true
+	if resp == nil {
+		return nil, false
+	}
+
+	mediaType, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, false
+	}
+	encoding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+
+	x := &Extractor{}
+	x.scan = jsonscan.New(x)
+
+	switch {
+	case mediaType == "text/event-stream":
+		x.framing = newSSEFramer(x)
+	case isNDJSON(mediaType):
+		x.framing = &ndjsonFramer{scan: x.scan}
+	case mediaType == "application/json" || mediaType == "text/json" || strings.HasSuffix(mediaType, "+json"):
+		x.framing = &jsonFramer{scan: x.scan}
+	case mediaType == "application/vnd.amazon.eventstream":
+		x.framing = newEventStreamFramer(x)
+	default:
+		return nil, false
+	}
+
+	switch encoding {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		x.framing = newGzipFramer(x, x.framing)
+	default:
+		return nil, false
+	}
+
+	if req != nil {
+		x.urlProvider = providerFromRequest(req)
+		x.urlModel = modelFromURL(req.URL)
+	}
+	return x, true
 }
 
-// Write feeds the next bytes of the body. It always returns len(p), nil.
-func (x *Extractor) Write(p []byte) (int, error) { return len(p), nil }
+func isNDJSON(mediaType string) bool {
+	switch mediaType {
+	case "application/x-ndjson", "application/ndjson", "application/jsonl",
+		"application/x-jsonlines", "application/jsonlines", "application/json-seq":
+		return true
+	}
+	return false
+}
+
+// Write feeds the next bytes of the body. It always returns len(p), nil. It
+// does not retain p.
+func (x *Extractor) Write(p []byte) (int, error) {
+	if x.finished || len(p) == 0 {
+		return len(p), nil
+	}
+	x.framing.write(p)
+	return len(p), nil
+}
 
 // Finish ends extraction and returns the result. bodyEnded reports whether
 // the body was read to EOF. Finish releases the extractor's resources; call
-// it exactly once.
-func (x *Extractor) Finish(bodyEnded bool) Result { return Result{Complete: bodyEnded} }
+// it exactly once. A second call returns an empty Result.
+func (x *Extractor) Finish(bodyEnded bool) Result {
+	if x.finished {
+		return Result{}
+	}
+	x.finished = true
+
+	framingComplete := x.framing.finish(bodyEnded)
+
+	r := Result{
+		Provider: x.provider(),
+		Model:    x.model,
+		Found:    x.found,
+		Complete: bodyEnded && framingComplete && !x.errored,
+		Warnings: x.warnings.result(),
+	}
+	if r.Model == "" {
+		r.Model = x.urlModel
+	}
+	if x.found {
+		r.Usage = x.snap.usage()
+	}
+
+	x.scan = nil
+	x.framing = nil
+	x.doc = document{}
+	x.snap = snapshot{}
+	return r
+}
+
+func (x *Extractor) provider() string {
+	if x.urlProvider != "" {
+		return x.urlProvider
+	}
+	return x.bodyProvider
+}
+
+type discardFramer struct{}
+
+func (discardFramer) write([]byte)     {}
+func (discardFramer) finish(bool) bool { return true }

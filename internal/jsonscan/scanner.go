@@ -1,0 +1,427 @@
+package jsonscan
+
+import "bytes"
+
+// MaxNesting is the deepest nesting of arrays and objects the scanner
+// follows. Deeper input is treated as a syntax error.
+const MaxNesting = 512
+
+// Handler receives what a [Scanner] finds, on the goroutine that calls
+// Scanner.Write or Scanner.Reset.
+type Handler interface {
+	// Member is called when the value of an object member inside a document
+	// begins, with the member's key path and the value's first byte. It
+	// returns the maximum number of bytes of the value to capture, or 0 to
+	// capture none. Members inside a value being captured are not reported.
+	Member(p Path, first byte) int
+
+	// Value reports the raw bytes of a value that Member asked to capture,
+	// cut to the requested length when truncated is true. raw is valid only
+	// during the call.
+	Value(p Path, raw []byte, truncated bool)
+
+	// EndDocument reports the end of a document: complete is true when its
+	// closing brace arrived, false when a syntax error or Reset ended it.
+	EndDocument(complete bool)
+}
+
+type state uint8
+
+const (
+	stValue       state = iota // expecting a value, or at the top level between values
+	stArrayStart               // after '[': a value or ']'
+	stObjectStart              // after '{': a key or '}'
+	stKey                      // after ',' in an object: a key
+	stColon                    // after a key: ':'
+	stString                   // inside a string
+	stEscape                   // after a backslash inside a string
+	stLiteral                  // inside a number, true, false or null
+	stAfterValue               // after a value inside a container: ',' or a closing bracket
+	stError                    // after a syntax error: ignore input until Reset
+)
+
+// Scanner is an incremental JSON scanner. The zero value is not usable; call
+// [New]. A Scanner is not safe for concurrent use.
+type Scanner struct {
+	h  Handler
+	st state
+
+	// depth is the number of open containers; arrays has bit d set when the
+	// container at depth d+1 is an array.
+	depth  int
+	arrays [MaxNesting / 64]uint64
+
+	// docDepth is the depth of the current document's object, 0 outside one.
+	docDepth int
+
+	// inKey reports whether the current string is an object key; keyLevel
+	// is its level below the document, and keys and keyLen record each
+	// level's key (keyLen -1: unusable).
+	inKey    bool
+	keyLevel int
+	keys     [MaxPathLen][MaxKeyLen]byte
+	keyLen   [MaxPathLen]int
+
+	// The capture of one member value: it began at depth capDepth, in the
+	// current input at capStart, and keeps at most capLimit bytes.
+	capturing bool
+	capDepth  int
+	capStart  int
+	capLimit  int
+	capTrunc  bool
+	capBuf    []byte
+}
+
+// New returns a scanner that reports to h.
+func New(h Handler) *Scanner {
+	return &Scanner{h: h}
+}
+
+// Idle reports whether the input so far is a whole number of complete values
+// with no syntax error.
+func (s *Scanner) Idle() bool {
+	return s.st == stValue && s.depth == 0
+}
+
+// InDocument reports whether a document has begun and not yet ended.
+func (s *Scanner) InDocument() bool {
+	return s.docDepth > 0
+}
+
+// Failed reports whether the scanner met a syntax error since the last Reset.
+func (s *Scanner) Failed() bool {
+	return s.st == stError
+}
+
+// Reset ends the current input: a document still open is reported as
+// incomplete, and the scanner then expects a new sequence of values. The
+// capture buffer is kept for reuse.
+func (s *Scanner) Reset() {
+	if s.docDepth > 0 {
+		s.docDepth = 0
+		s.h.EndDocument(false)
+	}
+
+	s.st = stValue
+	s.depth = 0
+	s.inKey = false
+	s.capturing = false
+}
+
+// Write scans p, the next bytes of the input. It always returns len(p), nil:
+// malformed input is reported through Handler.EndDocument and [Failed].
+func (s *Scanner) Write(p []byte) (int, error) {
+	s.capStart = 0
+	quoteAt := -1
+
+	i := 0
+	for i < len(p) {
+		switch s.st {
+		case stError:
+			i = len(p)
+
+		case stValue, stArrayStart:
+			c := p[i]
+			if isSpace(c) {
+				i++
+				continue
+			}
+			if c == ']' && s.st == stArrayStart {
+				s.closeContainer(p, i, true)
+				i++
+				continue
+			}
+			s.beginValue(p, i)
+			i++
+
+		case stObjectStart, stKey:
+			c := p[i]
+			if isSpace(c) {
+				i++
+				continue
+			}
+			switch {
+			case c == '"':
+				s.beginKey()
+			case c == '}' && s.st == stObjectStart:
+				s.closeContainer(p, i, false)
+			default:
+				s.fail()
+			}
+			i++
+
+		case stColon:
+			c := p[i]
+			if isSpace(c) {
+				i++
+				continue
+			}
+			if c != ':' {
+				s.fail()
+			}
+			s.st = stValue
+			i++
+
+		case stString:
+			if quoteAt < i {
+				quoteAt = -1
+				if q := bytes.IndexByte(p[i:], '"'); q >= 0 {
+					quoteAt = i + q
+				}
+			}
+			end := len(p)
+			if quoteAt >= 0 {
+				end = quoteAt
+			}
+			if b := bytes.IndexByte(p[i:end], '\\'); b >= 0 {
+				s.appendKey(p[i : i+b])
+				s.escapeKey()
+				s.st = stEscape
+				i += b + 1
+				continue
+			}
+			s.appendKey(p[i:end])
+			if quoteAt < 0 {
+				i = len(p)
+				continue
+			}
+			i = quoteAt + 1
+			s.endString(p, i)
+
+		case stEscape:
+			s.st = stString
+			i++
+
+		case stLiteral:
+			j := i
+			for j < len(p) && !isDelimiter(p[j]) {
+				j++
+			}
+			if j == len(p) {
+				i = j
+				continue
+			}
+			s.endValue(p, j)
+			i = j
+
+		case stAfterValue:
+			c := p[i]
+			if isSpace(c) {
+				i++
+				continue
+			}
+			switch c {
+			case ',':
+				if s.isArray(s.depth) {
+					s.st = stValue
+				} else {
+					s.st = stKey
+				}
+			case ']':
+				s.closeContainer(p, i, true)
+			case '}':
+				s.closeContainer(p, i, false)
+			default:
+				s.fail()
+			}
+			i++
+		}
+	}
+
+	if s.capturing {
+		s.appendCapture(p[s.capStart:])
+	}
+	return len(p), nil
+}
+
+// beginValue starts the value whose first byte is p[i].
+func (s *Scanner) beginValue(p []byte, i int) {
+	c := p[i]
+
+	if !s.capturing && s.depth > 0 && s.docDepth > 0 && !s.isArray(s.depth) {
+		if path, ok := s.memberPath(); ok {
+			if limit := s.h.Member(path, c); limit > 0 {
+				s.capturing = true
+				s.capDepth = s.depth
+				s.capStart = i
+				s.capLimit = limit
+				s.capTrunc = false
+				s.capBuf = s.capBuf[:0]
+			}
+		}
+	}
+
+	switch {
+	case c == '{':
+		startsDocument := s.docDepth == 0 && (s.depth == 0 || (s.depth == 1 && s.isArray(1)))
+		if !s.push(false) {
+			return
+		}
+		if startsDocument {
+			s.docDepth = s.depth
+		}
+		s.st = stObjectStart
+	case c == '[':
+		if !s.push(true) {
+			return
+		}
+		s.st = stArrayStart
+	case c == '"':
+		s.inKey = false
+		s.st = stString
+	case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
+		s.st = stLiteral
+	default:
+		s.fail()
+	}
+}
+
+// memberPath returns the path of the member whose value begins now, and
+// false when it is too deep or below an array inside the document.
+func (s *Scanner) memberPath() (Path, bool) {
+	level := s.depth - s.docDepth
+	if level >= MaxPathLen {
+		return Path{}, false
+	}
+	for d := s.docDepth; d <= s.depth; d++ {
+		if s.isArray(d) {
+			return Path{}, false
+		}
+	}
+	return Path{s: s, n: level + 1}, true
+}
+
+func (s *Scanner) beginKey() {
+	s.inKey = true
+	s.st = stString
+	s.keyLevel = s.depth - s.docDepth
+	if s.docDepth > 0 && s.keyLevel < MaxPathLen {
+		s.keyLen[s.keyLevel] = 0
+	}
+}
+
+func (s *Scanner) appendKey(b []byte) {
+	if !s.inKey || s.docDepth == 0 || s.keyLevel >= MaxPathLen || s.keyLen[s.keyLevel] < 0 {
+		return
+	}
+	n := s.keyLen[s.keyLevel]
+	if n+len(b) > MaxKeyLen {
+		s.keyLen[s.keyLevel] = -1
+		return
+	}
+	copy(s.keys[s.keyLevel][n:], b)
+	s.keyLen[s.keyLevel] = n + len(b)
+}
+
+// escapeKey marks the current key unusable, because matching keys with
+// escape sequences would need them decoded.
+func (s *Scanner) escapeKey() {
+	if s.inKey && s.docDepth > 0 && s.keyLevel < MaxPathLen {
+		s.keyLen[s.keyLevel] = -1
+	}
+}
+
+// endString handles the closing quote of a string; end is the index after it.
+func (s *Scanner) endString(p []byte, end int) {
+	if s.inKey {
+		s.inKey = false
+		s.st = stColon
+		return
+	}
+	s.endValue(p, end)
+}
+
+// endValue ends a scalar value whose last byte is p[end-1].
+func (s *Scanner) endValue(p []byte, end int) {
+	if s.capturing && s.capDepth == s.depth {
+		s.finishCapture(p, end)
+	}
+	s.afterValue()
+}
+
+func (s *Scanner) afterValue() {
+	if s.depth == 0 {
+		s.st = stValue
+	} else {
+		s.st = stAfterValue
+	}
+}
+
+// closeContainer handles the closing bracket at p[i].
+func (s *Scanner) closeContainer(p []byte, i int, array bool) {
+	if s.depth == 0 || s.isArray(s.depth) != array {
+		s.fail()
+		return
+	}
+	s.depth--
+
+	if s.capturing && s.capDepth == s.depth {
+		s.finishCapture(p, i+1)
+	}
+	if s.docDepth > 0 && s.depth < s.docDepth {
+		s.docDepth = 0
+		s.h.EndDocument(true)
+	}
+	s.afterValue()
+}
+
+func (s *Scanner) finishCapture(p []byte, end int) {
+	s.appendCapture(p[s.capStart:end])
+	s.capturing = false
+
+	level := s.capDepth - s.docDepth
+	s.h.Value(Path{s: s, n: level + 1}, s.capBuf, s.capTrunc)
+}
+
+func (s *Scanner) appendCapture(b []byte) {
+	room := s.capLimit - len(s.capBuf)
+	if len(b) > room {
+		b = b[:room]
+		s.capTrunc = true
+	}
+	s.capBuf = append(s.capBuf, b...)
+}
+
+// push opens a container and reports false, after failing, when it would
+// nest deeper than MaxNesting.
+func (s *Scanner) push(array bool) bool {
+	if s.depth >= MaxNesting {
+		s.fail()
+		return false
+	}
+	s.depth++
+
+	word, bit := (s.depth-1)/64, uint((s.depth-1)%64)
+	if array {
+		s.arrays[word] |= 1 << bit
+	} else {
+		s.arrays[word] &^= 1 << bit
+	}
+	return true
+}
+
+// isArray reports whether the container at depth d (1-based) is an array.
+func (s *Scanner) isArray(d int) bool {
+	if d <= 0 {
+		return false
+	}
+	word, bit := (d-1)/64, uint((d-1)%64)
+	return s.arrays[word]&(1<<bit) != 0
+}
+
+func (s *Scanner) fail() {
+	s.st = stError
+	s.capturing = false
+	if s.docDepth > 0 {
+		s.docDepth = 0
+		s.h.EndDocument(false)
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+func isDelimiter(c byte) bool {
+	return isSpace(c) || c == ',' || c == '}' || c == ']' || c == ':' || c == '"' || c == '{' || c == '['
+}

@@ -1,0 +1,191 @@
+package usage
+
+import (
+	"github.com/httpmeter/httpmeter/internal/jsonscan"
+)
+
+// Capture limits for the members a document handler keeps.
+const (
+	// maxUsageCapture bounds a usage object. Objects up to MaxRawBytes are
+	// kept in Usage.Raw; larger ones up to this size are still decoded.
+	maxUsageCapture = 16 << 10
+
+	maxModelCapture = 256
+	maxWordCapture  = 64
+	maxCountCapture = 32
+)
+
+// field is one captured scalar member of the current document. Its buffer
+// is reused from document to document.
+type field struct {
+	raw []byte
+	set bool
+}
+
+func (f *field) store(raw []byte, truncated bool) {
+	if truncated {
+		return
+	}
+	f.raw = append(f.raw[:0], raw...)
+	f.set = true
+}
+
+func (f *field) reset() {
+	f.raw = f.raw[:0]
+	f.set = false
+}
+
+// text returns the field's JSON string value, or "" when it is unset, not
+// a string, or contains escape sequences (no name this package matches does).
+func (f *field) text() string {
+	if !f.set || len(f.raw) < 2 || f.raw[0] != '"' || f.raw[len(f.raw)-1] != '"' {
+		return ""
+	}
+	inner := f.raw[1 : len(f.raw)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			return ""
+		}
+	}
+	return string(inner)
+}
+
+// document collects the members of one JSON document (a response, a stream
+// event or an array element) that usage extraction needs.
+type document struct {
+	typ, object, eventType      field
+	model, modelVersion         field
+	messageModel, responseModel field
+	fingerprint                 field
+
+	// errorStart is the first byte of a top-level "error" or
+	// "response.error" value, which tells an error object or string from
+	// null; 0 when the document has neither.
+	errorStart                       byte
+	errorType, errorCode, errorState field
+
+	usage         field
+	usageLoc      usageLocation
+	usageTooLarge bool
+
+	promptEvalCount, evalCount field
+
+	sawMessageUsage, sawXGroq, sawPromptFilter, sawRouterProvider, sawDone bool
+}
+
+func (d *document) reset() {
+	for _, f := range []*field{&d.typ, &d.object, &d.eventType, &d.model, &d.modelVersion,
+		&d.messageModel, &d.responseModel, &d.fingerprint, &d.errorType,
+		&d.errorCode, &d.errorState, &d.usage, &d.promptEvalCount, &d.evalCount} {
+		f.reset()
+	}
+	d.errorStart = 0
+	d.usageLoc = 0
+	d.usageTooLarge = false
+	d.sawMessageUsage, d.sawXGroq, d.sawPromptFilter, d.sawRouterProvider, d.sawDone = false, false, false, false, false
+}
+
+// target returns the field that keeps the member at p, whose value begins
+// with first, its capture limit, and the usage location when the member is
+// a usage object. Members that only matter by their presence are recorded
+// here and get no field.
+func (d *document) target(p jsonscan.Path, first byte) (*field, int, usageLocation) {
+	switch p.Len() {
+	case 1:
+		if p.Is("error") {
+			d.errorStart = first
+			return nil, 0, 0
+		}
+		return d.topLevelTarget(string(p.Key(0)))
+	case 2:
+		if p.Is("response", "error") {
+			d.errorStart = first
+			return nil, 0, 0
+		}
+		return d.nestedTarget(string(p.Key(0)), string(p.Key(1)))
+	case 3:
+		switch {
+		case p.Is("response", "error", "code"):
+			return &d.errorCode, maxWordCapture, 0
+		case p.Is("response", "error", "type"):
+			return &d.errorType, maxWordCapture, 0
+		case p.Is("response", "meta", "billed_units"):
+			return &d.usage, maxUsageCapture, locBilledUnits
+		}
+	}
+	return nil, 0, 0
+}
+
+func (d *document) topLevelTarget(key string) (*field, int, usageLocation) {
+	switch key {
+	case "type":
+		return &d.typ, maxWordCapture, 0
+	case "object":
+		return &d.object, maxWordCapture, 0
+	case "event_type":
+		return &d.eventType, maxWordCapture, 0
+	case "model":
+		return &d.model, maxModelCapture, 0
+	case "modelVersion":
+		return &d.modelVersion, maxModelCapture, 0
+	case "system_fingerprint":
+		return &d.fingerprint, maxWordCapture, 0
+	case "usage":
+		return &d.usage, maxUsageCapture, locUsage
+	case "usageMetadata":
+		return &d.usage, maxUsageCapture, locUsageMetadata
+	case "amazon-bedrock-invocationMetrics":
+		return &d.usage, maxUsageCapture, locInvocationMetrics
+	case "prompt_eval_count":
+		return &d.promptEvalCount, maxCountCapture, 0
+	case "eval_count":
+		return &d.evalCount, maxCountCapture, 0
+	case "x_groq":
+		d.sawXGroq = true
+	case "prompt_filter_results":
+		d.sawPromptFilter = true
+	case "provider":
+		d.sawRouterProvider = true
+	case "done":
+		d.sawDone = true
+	}
+	return nil, 0, 0
+}
+
+func (d *document) nestedTarget(parent, key string) (*field, int, usageLocation) {
+	switch parent {
+	case "message":
+		switch key {
+		case "usage":
+			d.sawMessageUsage = true
+			return &d.usage, maxUsageCapture, locMessageUsage
+		case "model":
+			return &d.messageModel, maxModelCapture, 0
+		}
+	case "response":
+		switch key {
+		case "usage":
+			return &d.usage, maxUsageCapture, locResponseUsage
+		case "model":
+			return &d.responseModel, maxModelCapture, 0
+		}
+	case "delta":
+		if key == "usage" {
+			return &d.usage, maxUsageCapture, locDeltaUsage
+		}
+	case "meta":
+		if key == "billed_units" {
+			return &d.usage, maxUsageCapture, locBilledUnits
+		}
+	case "error":
+		switch key {
+		case "type":
+			return &d.errorType, maxWordCapture, 0
+		case "code":
+			return &d.errorCode, maxWordCapture, 0
+		case "status":
+			return &d.errorState, maxWordCapture, 0
+		}
+	}
+	return nil, 0, 0
+}

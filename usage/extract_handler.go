@@ -1,0 +1,171 @@
+package usage
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/httpmeter/httpmeter/internal/jsonscan"
+)
+
+// Member implements jsonscan.Handler; the scanner calls it for each object
+// member of the current document.
+func (x *Extractor) Member(p jsonscan.Path, first byte) int {
+	if x.deferredReady {
+		return 0
+	}
+	f, limit, loc := x.doc.target(p, first)
+	if f == nil || limit == 0 {
+		return 0
+	}
+	x.capture, x.captureLoc = f, loc
+	return limit
+}
+
+// Value implements jsonscan.Handler; it keeps a captured member.
+func (x *Extractor) Value(_ jsonscan.Path, raw []byte, truncated bool) {
+	if x.capture == nil {
+		return
+	}
+	x.capture.store(raw, truncated)
+
+	if x.captureLoc != 0 {
+		x.doc.usageLoc = x.captureLoc
+		x.doc.usageTooLarge = truncated
+	}
+	x.capture, x.captureLoc = nil, 0
+}
+
+// EndDocument implements jsonscan.Handler; a complete document is applied to
+// the result, an incomplete one is dropped.
+func (x *Extractor) EndDocument(complete bool) {
+	x.capture, x.captureLoc = nil, 0
+
+	if x.deferDocuments {
+		if x.deferredReady {
+			return
+		}
+		if complete {
+			x.deferredReady = true
+			return
+		}
+		x.doc.reset()
+		return
+	}
+
+	if complete {
+		x.applyDocument(&x.doc)
+	}
+	x.doc.reset()
+}
+
+// applyDeferred applies the document held while deferDocuments is set, once
+// its container (an event-stream message) has proved intact.
+func (x *Extractor) applyDeferred() {
+	if x.deferredReady {
+		x.applyDocument(&x.doc)
+	}
+	x.discardDeferred()
+}
+
+// discardDeferred drops the document held while deferDocuments is set.
+func (x *Extractor) discardDeferred() {
+	x.doc.reset()
+	x.deferredReady = false
+}
+
+// applyDocument folds what one document reports into the extractor's state.
+func (x *Extractor) applyDocument(d *document) {
+	if name, rank := providerFromDocument(d); rank > x.bodyRank {
+		x.bodyProvider, x.bodyRank = name, rank
+	}
+
+	for _, f := range []*field{&d.messageModel, &d.responseModel, &d.modelVersion, &d.model} {
+		if m := f.text(); m != "" {
+			x.model = m
+			break
+		}
+	}
+
+	if name, ok := x.documentError(d); ok {
+		x.errored = true
+		x.warnings.add(fmt.Sprintf("usage: the response reported an error of type %q", name))
+	}
+
+	if d.usageTooLarge {
+		x.warnings.add(fmt.Sprintf("usage: a usage object larger than %d bytes was ignored", maxUsageCapture))
+	}
+	if d.usage.set {
+		if s, ok := decodeUsage(&x.warnings, d.usage.raw, d.usageLoc, d.typ.text()); ok {
+			x.record(&s)
+		}
+	}
+	if d.promptEvalCount.set || d.evalCount.set {
+		var promptEval, eval count
+		_ = json.Unmarshal(d.promptEvalCount.raw, &promptEval)
+		_ = json.Unmarshal(d.evalCount.raw, &eval)
+		if s := ollamaSnapshot(&x.warnings, promptEval, eval); s.reported() {
+			x.record(&s)
+		}
+	}
+}
+
+// record merges a decoded snapshot. Streams repeat cumulative snapshots, so
+// the last wins; an all-zero placeholder after real counts is ignored, and
+// Bedrock's invocation metrics only fill in when nothing else was reported.
+func (x *Extractor) record(s *snapshot) {
+	if x.found {
+		if s.zero() && !x.snap.zero() {
+			return
+		}
+		if s.family == familyBedrockMetrics && x.snap.family != familyBedrockMetrics {
+			return
+		}
+	}
+	x.snap.merge(s)
+	x.found = true
+}
+
+// documentError reports whether d is an error event or error body, and the
+// error's type, code or status, which never includes the error message.
+func (x *Extractor) documentError(d *document) (string, bool) {
+	typ := d.typ.text()
+	isError := d.errorStart == '{' || d.errorStart == '"' ||
+		typ == "error" || typ == "response.failed" || x.sseEvent.text() == "error"
+	if !isError {
+		return "", false
+	}
+
+	for _, f := range []*field{&d.errorType, &d.errorCode, &d.errorState} {
+		if name := errorName(f); name != "" {
+			return name, true
+		}
+	}
+	if typ != "" {
+		return typ, true
+	}
+	return "unknown", true
+}
+
+// errorName returns the captured error type or code as a short token, with
+// any character outside [A-Za-z0-9_.:-] dropped, or "" when it is unset.
+func errorName(f *field) string {
+	if !f.set {
+		return ""
+	}
+	raw := f.raw
+	if len(raw) >= 2 && raw[0] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+
+	name := make([]byte, 0, len(raw))
+	for _, c := range raw {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '.' || c == ':' || c == '-' {
+			name = append(name, c)
+		}
+	}
+	if string(name) == "null" {
+		return ""
+	}
+	return string(name)
+}

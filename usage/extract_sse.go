@@ -1,0 +1,201 @@
+package usage
+
+import "bytes"
+
+// sseState is where an sseFramer is within the current line.
+type sseState uint8
+
+const (
+	sseLineStart  sseState = iota // at the start of a line
+	sseFieldName                  // reading a field name
+	sseValueStart                 // after "name:", where one space is dropped
+	sseValue                      // inside a field value
+	sseSkipLine                   // inside a comment or an ignored field
+)
+
+// maxSSEFieldName is the longest field name kept; longer names are ignored
+// fields anyway, since only "data" and "event" matter.
+const maxSSEFieldName = 8
+
+// sseFramer parses a text/event-stream body as the HTML Living Standard's
+// "event stream interpretation" describes, without buffering lines. The
+// value of each data line streams straight into the JSON scanner, lines of
+// one event joined with "\n"; comment lines (":") and unknown fields are
+// skipped; lines end with LF, CRLF or a lone CR. An event's JSON document
+// is applied when its closing brace arrives, and the event ends at a blank
+// line, which also drops a document left incomplete.
+type sseFramer struct {
+	x  *Extractor
+	st sseState
+
+	// afterCR is set after a CR, so that an LF right after it does not end
+	// a second, empty line.
+	afterCR bool
+
+	name    [maxSSEFieldName]byte
+	nameLen int // -1 when the name is too long to be a known field
+
+	// field is the field whose value is being read: 'd' data, 'e' event,
+	// 0 other. eventHasData is set once the current event had a data line.
+	field        byte
+	eventHasData bool
+}
+
+func newSSEFramer(x *Extractor) *sseFramer {
+	return &sseFramer{x: x}
+}
+
+func (f *sseFramer) write(p []byte) {
+	for i := 0; i < len(p); {
+		c := p[i]
+
+		if f.afterCR {
+			f.afterCR = false
+			if c == '\n' {
+				i++
+				continue
+			}
+		}
+
+		switch f.st {
+		case sseLineStart:
+			switch c {
+			case '\r', '\n':
+				f.endEvent()
+				f.afterCR = c == '\r'
+			case ':':
+				f.st = sseSkipLine
+			default:
+				f.nameLen = 0
+				f.appendName(c)
+				f.st = sseFieldName
+			}
+			i++
+
+		case sseFieldName:
+			switch c {
+			case '\r', '\n':
+				f.beginValue()
+				f.endLine(c)
+			case ':':
+				f.beginValue()
+				f.st = sseValueStart
+			default:
+				f.appendName(c)
+			}
+			i++
+
+		case sseValueStart:
+			f.st = sseValue
+			if c == ' ' {
+				i++
+			}
+
+		case sseValue:
+			end := indexLineEnd(p[i:])
+			if end < 0 {
+				f.appendValue(p[i:])
+				i = len(p)
+				continue
+			}
+			f.appendValue(p[i : i+end])
+			f.endLine(p[i+end])
+			i += end + 1
+
+		case sseSkipLine:
+			end := indexLineEnd(p[i:])
+			if end < 0 {
+				i = len(p)
+				continue
+			}
+			f.endLine(p[i+end])
+			i += end + 1
+		}
+	}
+}
+
+// finish applies nothing more: an event cut off at the end of the body
+// still counts when its JSON document was complete, since documents are
+// applied as they close. It reports whether the body ended with no JSON
+// document left open; a last line such as "data: [DONE]" is not one.
+func (f *sseFramer) finish(bool) bool {
+	complete := !f.x.scan.InDocument()
+	f.x.scan.Reset()
+	return complete
+}
+
+func (f *sseFramer) appendName(c byte) {
+	if f.nameLen < 0 || f.nameLen >= maxSSEFieldName {
+		f.nameLen = -1
+		return
+	}
+	f.name[f.nameLen] = c
+	f.nameLen++
+}
+
+// beginValue starts the value of the field just named.
+func (f *sseFramer) beginValue() {
+	f.field = 0
+	if f.nameLen < 0 {
+		return
+	}
+
+	switch string(f.name[:f.nameLen]) {
+	case "data":
+		f.field = 'd'
+		if f.eventHasData {
+			_, _ = f.x.scan.Write([]byte{'\n'})
+		}
+		f.eventHasData = true
+	case "event":
+		f.field = 'e'
+		f.x.sseEvent.reset()
+		f.x.sseEvent.set = true
+		f.x.sseEvent.raw = append(f.x.sseEvent.raw, '"')
+	}
+}
+
+func (f *sseFramer) appendValue(b []byte) {
+	switch f.field {
+	case 'd':
+		_, _ = f.x.scan.Write(b)
+	case 'e':
+		if len(f.x.sseEvent.raw)+len(b) <= maxWordCapture {
+			f.x.sseEvent.raw = append(f.x.sseEvent.raw, b...)
+		}
+	}
+}
+
+// endLine ends the current line at the line-ending byte c.
+func (f *sseFramer) endLine(c byte) {
+	if f.field == 'e' {
+		f.x.sseEvent.raw = append(f.x.sseEvent.raw, '"')
+	}
+	f.field = 0
+	f.st = sseLineStart
+	f.afterCR = c == '\r'
+}
+
+// endEvent handles a blank line: the event ends, and its document with it.
+func (f *sseFramer) endEvent() {
+	if f.eventHasData {
+		f.x.scan.Reset()
+	}
+	f.eventHasData = false
+	f.x.sseEvent.reset()
+}
+
+// indexLineEnd returns the index of the first CR or LF in b, or -1. It
+// looks for a CR only before the first LF, so that scanning stays linear
+// in a body that has no CR at all.
+func indexLineEnd(b []byte) int {
+	lf := bytes.IndexByte(b, '\n')
+	head := b
+	if lf >= 0 {
+		head = b[:lf]
+	}
+	if cr := bytes.IndexByte(head, '\r'); cr >= 0 {
+		return cr
+	}
+	return lf
+}

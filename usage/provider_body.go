@@ -1,0 +1,100 @@
+package usage
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Ranks of the provider evidence a document gives. A stronger rank replaces
+// a weaker one; the first of equal rank is kept.
+const (
+	rankNone = iota
+	// rankCompatible: an OpenAI-shaped body that any compatible server sends.
+	rankCompatible
+	// rankFormat: a format only one API family uses.
+	rankFormat
+	// rankMarker: a field only one vendor adds to an OpenAI-shaped body.
+	rankMarker
+)
+
+// providerFromDocument returns the provider that d's own fields reveal and
+// how strong that evidence is.
+//
+// What the body cannot tell apart: Mistral, Databricks, vLLM and OpenAI
+// itself all send plain OpenAI-shaped bodies, so those report "openai"
+// unless the request host says otherwise (see providerFromRequest).
+func providerFromDocument(d *document) (string, int) {
+	typ := d.typ.text()
+	object := d.object.text()
+
+	switch {
+	case d.sawPromptFilter:
+		return "azure-openai", rankMarker
+	case d.sawXGroq:
+		return "groq", rankMarker
+	case d.sawRouterProvider && strings.HasPrefix(object, "chat.completion"):
+		return "openrouter", rankMarker
+	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"prompt_cache_hit_tokens"`)):
+		return "deepseek", rankMarker
+	}
+	if fp := d.fingerprint.text(); fp != "" {
+		switch {
+		case fp == "fp_ollama":
+			return "ollama", rankMarker
+		case isTGIFingerprint(fp):
+			return "tgi", rankMarker
+		}
+	}
+
+	switch {
+	case typ == "message_start" && !d.sawMessageUsage:
+		return "anthropic-compatible", rankFormat
+	case isAnthropicEvent(typ) || strings.HasPrefix(typ, "content_block_") || typ == "message_stop":
+		return "anthropic", rankFormat
+	case typ == "error" && strings.HasSuffix(d.errorType.text(), "_error"):
+		return "anthropic", rankFormat
+	case strings.HasPrefix(typ, "response.") || object == "response":
+		return "openai", rankFormat
+	case d.usageLoc == locUsageMetadata || d.modelVersion.set || d.errorState.set:
+		return "gemini", rankFormat
+	case d.usageLoc == locInvocationMetrics:
+		return "aws-bedrock", rankFormat
+	case d.usageLoc == locBilledUnits || isCohereEvent(typ, d.eventType.text()):
+		return "cohere", rankFormat
+	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"billed_units"`)):
+		return "cohere", rankFormat
+	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"inputTokens"`)):
+		return "aws-bedrock", rankFormat
+	case d.promptEvalCount.set || d.evalCount.set || (d.sawDone && d.model.set):
+		return "ollama", rankFormat
+	case strings.HasPrefix(object, "chat.completion") || object == "text_completion" ||
+		object == "embedding" || (object == "list" && d.usage.set):
+		return "openai", rankCompatible
+	}
+	return "", rankNone
+}
+
+// isTGIFingerprint reports whether fp is a Text Generation Inference
+// system_fingerprint, which starts with the server version ("3.1.2-native").
+func isTGIFingerprint(fp string) bool {
+	major, rest, ok := strings.Cut(fp, ".")
+	if !ok || major == "" || strings.Trim(major, "0123456789") != "" {
+		return false
+	}
+	return strings.Contains(rest, "-")
+}
+
+// isCohereEvent reports whether typ (v2) or eventType (v1) names a Cohere
+// chat stream event; Cohere's v2 event types are hyphenated.
+func isCohereEvent(typ, eventType string) bool {
+	switch typ {
+	case "message-start", "content-start", "content-delta", "content-end", "message-end",
+		"tool-plan-delta", "tool-call-start", "tool-call-delta", "tool-call-end", "citation-start", "citation-end":
+		return true
+	}
+	switch eventType {
+	case "stream-start", "text-generation", "stream-end", "search-results", "citation-generation", "tool-calls-generation":
+		return true
+	}
+	return false
+}
