@@ -1,11 +1,14 @@
 package authctx_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/httpmeter/httpmeter/authctx"
 )
 
 func TestMain(m *testing.M) {
@@ -34,4 +37,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+func errorIsNoCredential(err error) bool {
+	return errors.Is(err, authctx.ErrNoCredential)
 }
