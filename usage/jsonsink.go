@@ -1,0 +1,307 @@
+package usage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Defaults of a [JSONSink].
+const (
+	DefaultJSONTimeout       = 30 * time.Second
+	DefaultJSONRetryMax      = 3
+	DefaultJSONRetryWaitMin  = 200 * time.Millisecond
+	DefaultJSONRetryWaitMax  = 5 * time.Second
+	DefaultJSONMaxRetryAfter = 30 * time.Second
+	jsonMaxResponseDrain     = 64 << 10
+)
+
+// JSONSink POSTs each batch as a JSON object {"events": [...]} to a collector
+// URL. Every event carries its ID, and the request carries an
+// Idempotency-Key header derived from the IDs of the batch, so a collector
+// can discard a batch it already stored when the request is retried. The
+// credential's token is never in the body.
+//
+// Requests go through go-retryablehttp, which retries connection errors, 429
+// and 5xx responses with jittered exponential backoff and honours a
+// Retry-After header up to a clamp. When those retries are used up, Send
+// returns a retryable error, so a [Sender] may try the whole batch again
+// later. Other non-2xx responses return a [PermanentError]. Events whose
+// Source is SourceMissing are sent with source "missing" and zero counts.
+// NOTE: a Sender retry repeats the go-retryablehttp retries, so one batch can
+// take up to (RetryMax+1) times the Sender's attempts in requests.
+//
+// A JSONSink is safe for concurrent use.
+type JSONSink struct {
+	endpoint      string
+	redacted      string
+	client        *retryablehttp.Client
+	ownClient     bool
+	header        http.Header
+	maxRetryAfter time.Duration
+	logger        *slog.Logger
+}
+
+// JSONOption changes one setting of a [JSONSink].
+type JSONOption func(*JSONSink)
+
+// WithJSONHTTPClient sets the client under go-retryablehttp. The default is a
+// client private to the sink with a 30 s timeout that never follows
+// redirects.
+func WithJSONHTTPClient(c *http.Client) JSONOption {
+	return func(s *JSONSink) {
+		if c != nil {
+			s.client.HTTPClient = c
+			s.ownClient = false
+		}
+	}
+}
+
+// WithJSONRetry sets how many times go-retryablehttp retries one request and
+// the range of its jittered exponential backoff.
+func WithJSONRetry(retryMax int, waitMin, waitMax time.Duration) JSONOption {
+	return func(s *JSONSink) {
+		if retryMax >= 0 {
+			s.client.RetryMax = retryMax
+		}
+		if waitMin > 0 {
+			s.client.RetryWaitMin = waitMin
+		}
+		if waitMax >= s.client.RetryWaitMin {
+			s.client.RetryWaitMax = waitMax
+		}
+	}
+}
+
+// WithJSONMaxRetryAfter sets the longest wait a Retry-After header can
+// request. Longer values are clamped to it.
+func WithJSONMaxRetryAfter(d time.Duration) JSONOption {
+	return func(s *JSONSink) {
+		if d > 0 {
+			s.maxRetryAfter = d
+		}
+	}
+}
+
+// WithJSONHeader adds a header to every request, such as the collector's own
+// Authorization. Header values are never logged.
+func WithJSONHeader(name, value string) JSONOption {
+	return func(s *JSONSink) { s.header.Add(name, value) }
+}
+
+// WithJSONLogger sets the logger for requests and retries, including the log
+// lines of go-retryablehttp. URLs in them lose their query string, and no
+// header value or body is logged. The default discards them.
+func WithJSONLogger(l *slog.Logger) JSONOption {
+	return func(s *JSONSink) {
+		if l != nil {
+			s.logger = l
+		}
+	}
+}
+
+// NewJSONSink returns a sink that POSTs batches to endpoint, an http or https
+// URL. Call [JSONSink.CloseIdleConnections] when done with it.
+func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("usage: JSON sink URL is invalid: %w", unwrapURLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("usage: JSON sink URL %q must be an absolute http or https URL", redactURL(u))
+	}
+
+	s := &JSONSink{
+		endpoint:      endpoint,
+		redacted:      redactURL(u),
+		client:        retryablehttp.NewClient(),
+		ownClient:     true,
+		header:        make(http.Header),
+		maxRetryAfter: DefaultJSONMaxRetryAfter,
+		logger:        slog.New(slog.DiscardHandler),
+	}
+	s.client.HTTPClient = newPrivateHTTPClient(DefaultJSONTimeout)
+	s.client.RetryMax = DefaultJSONRetryMax
+	s.client.RetryWaitMin = DefaultJSONRetryWaitMin
+	s.client.RetryWaitMax = DefaultJSONRetryWaitMax
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+
+	s.client.Logger = retryLogger{logger: s.logger}
+	s.client.Backoff = s.backoff
+	s.client.CheckRetry = retryablehttp.DefaultRetryPolicy
+	s.client.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return s, nil
+}
+
+// CloseIdleConnections closes the idle connections of the sink's default
+// HTTP client. It leaves a client set with WithJSONHTTPClient alone.
+func (s *JSONSink) CloseIdleConnections() {
+	if s.ownClient {
+		s.client.HTTPClient.CloseIdleConnections()
+	}
+}
+
+// jsonBatch is the request body.
+type jsonBatch struct {
+	Events []jsonEvent `json:"events"`
+}
+
+// jsonEvent is the wire form of an [Event]. It names the credential by
+// subject, workspace and method, never by token.
+type jsonEvent struct {
+	ID               string    `json:"id"`
+	Time             time.Time `json:"time"`
+	Product          string    `json:"product,omitempty"`
+	App              string    `json:"app,omitempty"`
+	Feature          string    `json:"feature,omitempty"`
+	Subject          string    `json:"subject,omitempty"`
+	Workspace        string    `json:"workspace,omitempty"`
+	CredentialMethod string    `json:"credential_method,omitempty"`
+	Method           string    `json:"method,omitempty"`
+	Host             string    `json:"host,omitempty"`
+	Path             string    `json:"path,omitempty"`
+	Status           int       `json:"status,omitempty"`
+	DurationMillis   float64   `json:"duration_ms"`
+	Provider         string    `json:"provider,omitempty"`
+	Model            string    `json:"model,omitempty"`
+	Usage            Usage     `json:"usage"`
+	Source           Source    `json:"source"`
+	Complete         bool      `json:"complete"`
+	Warnings         []string  `json:"warnings,omitempty"`
+	Count            int       `json:"count"`
+}
+
+func newJSONEvent(e *Event) jsonEvent {
+	return jsonEvent{
+		ID:               e.ID,
+		Time:             e.Time,
+		Product:          e.Product.UserAgent(),
+		App:              e.Product.App().Name(),
+		Feature:          e.Product.Feature(),
+		Subject:          e.Credential.Subject,
+		Workspace:        e.Credential.Host,
+		CredentialMethod: string(e.Credential.Method),
+		Method:           e.Method,
+		Host:             e.Host,
+		Path:             e.Path,
+		Status:           e.Status,
+		DurationMillis:   float64(e.Duration) / float64(time.Millisecond),
+		Provider:         e.Provider,
+		Model:            e.Model,
+		Usage:            e.Usage,
+		Source:           e.Source,
+		Complete:         e.Complete,
+		Warnings:         e.Warnings,
+		Count:            e.Count,
+	}
+}
+
+// IdempotencyKey returns the Idempotency-Key of a batch: the hex SHA-256 of
+// its event IDs in order, so every attempt of the same batch has the same
+// key.
+func IdempotencyKey(events []Event) string {
+	h := sha256.New()
+	for i := range events {
+		h.Write([]byte(events[i].ID))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Send POSTs events as one JSON batch. See [JSONSink] for retries and error
+// classes.
+func (s *JSONSink) Send(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+
+	batch := jsonBatch{Events: make([]jsonEvent, len(events))}
+	for i := range events {
+		batch.Events[i] = newJSONEvent(&events[i])
+	}
+	body, err := json.Marshal(batch)
+	if err != nil {
+		return Permanent(fmt.Errorf("usage: JSON sink: encoding %d events: %w", len(events), err))
+	}
+
+	req, err := retryablehttp.NewRequestWithContext(WithoutMetering(ctx), http.MethodPost, s.endpoint, body)
+	if err != nil {
+		return Permanent(fmt.Errorf("usage: JSON sink: building request for %s: %w", s.redacted, unwrapURLError(err)))
+	}
+	for name, values := range s.header {
+		req.Header[name] = values
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", IdempotencyKey(events))
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "usage: JSON sink request failed",
+			slog.String("url", s.redacted), slog.Int("events", len(events)), slog.Any("error", unwrapURLError(err)))
+		return fmt.Errorf("usage: JSON sink POST %s: %w", s.redacted, unwrapURLError(err))
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, jsonMaxResponseDrain))
+	_ = resp.Body.Close()
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "usage: JSON sink rejected batch",
+		slog.String("url", s.redacted), slog.Int("events", len(events)), slog.Int("status", resp.StatusCode))
+	err = fmt.Errorf("usage: JSON sink POST %s returned status %d", s.redacted, resp.StatusCode)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return &RetryAfterError{After: min(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), s.maxRetryAfter), Err: err}
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500:
+		return err
+	default:
+		return Permanent(err)
+	}
+}
+
+// backoff is the go-retryablehttp Backoff: a server's Retry-After on a 429 or
+// 503 response, clamped to the sink's maximum, else a wait drawn uniformly
+// from [waitMin, min(waitMax, waitMin*2^attempt)].
+func (s *JSONSink) backoff(waitMin, waitMax time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if value := resp.Header.Get("Retry-After"); value != "" {
+			return min(parseRetryAfter(value, time.Now()), s.maxRetryAfter)
+		}
+	}
+
+	ceiling := waitMin
+	for i := 0; i < attempt && ceiling < waitMax; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, waitMax)
+	if ceiling <= waitMin {
+		return waitMin
+	}
+	return waitMin + time.Duration(rand.Int64N(int64(ceiling-waitMin)+1))
+}
+
+// redactURL returns u without its query string, fragment or password, which
+// may carry secrets.
+func redactURL(u *url.URL) string {
+	clean := *u
+	clean.RawQuery = ""
+	clean.ForceQuery = false
+	clean.Fragment = ""
+	clean.RawFragment = ""
+	return clean.Redacted()
+}

@@ -1,0 +1,82 @@
+package usage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Compile-time check that the adapter satisfies go-retryablehttp's interface.
+var _ retryablehttp.LeveledLogger = retryLogger{}
+
+// retryLogger adapts a *slog.Logger to go-retryablehttp's LeveledLogger. It
+// removes query strings from every URL in the values it is given.
+type retryLogger struct {
+	logger *slog.Logger
+}
+
+func (l retryLogger) Error(msg string, keysAndValues ...any) {
+	l.log(slog.LevelError, msg, keysAndValues)
+}
+func (l retryLogger) Warn(msg string, keysAndValues ...any) {
+	l.log(slog.LevelWarn, msg, keysAndValues)
+}
+func (l retryLogger) Info(msg string, keysAndValues ...any) {
+	l.log(slog.LevelInfo, msg, keysAndValues)
+}
+func (l retryLogger) Debug(msg string, keysAndValues ...any) {
+	l.log(slog.LevelDebug, msg, keysAndValues)
+}
+
+func (l retryLogger) log(level slog.Level, msg string, keysAndValues []any) {
+	ctx := context.Background()
+	if !l.logger.Enabled(ctx, level) {
+		return
+	}
+
+	args := make([]any, len(keysAndValues))
+	for i, v := range keysAndValues {
+		args[i] = redactLogValue(v)
+	}
+	l.logger.Log(ctx, level, "go-retryablehttp: "+msg, args...)
+}
+
+var (
+	// queryPattern matches the query string of a URL inside a message, up to
+	// the next space or quote.
+	queryPattern = regexp.MustCompile(`\?[^\s"']*`)
+
+	// bearerPattern matches a bearer token inside a message.
+	bearerPattern = regexp.MustCompile(`(?i)bearer\s+[^\s"']+`)
+)
+
+// redactLogValue returns v with query strings and bearer tokens removed from
+// URLs, errors and strings. Other values are returned as they are.
+func redactLogValue(v any) any {
+	switch value := v.(type) {
+	case *url.URL:
+		if value == nil {
+			return v
+		}
+		return redactURL(value)
+	case url.URL:
+		return redactURL(&value)
+	case string:
+		return redactLogText(value)
+	case error:
+		return redactLogText(value.Error())
+	case fmt.Stringer:
+		return redactLogText(value.String())
+	default:
+		return v
+	}
+}
+
+func redactLogText(s string) string {
+	s = queryPattern.ReplaceAllString(s, "")
+	return bearerPattern.ReplaceAllString(s, "Bearer REDACTED")
+}

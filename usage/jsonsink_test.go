@@ -1,0 +1,240 @@
+package usage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// collector is a loopback JSON batch endpoint that records each request and
+// answers with the status that respond returns for the attempt (200 when
+// respond is nil).
+type collector struct {
+	*httptest.Server
+	mu       sync.Mutex
+	keys     []string
+	bodies   [][]byte
+	headers  []http.Header
+	respond  func(w http.ResponseWriter, attempt int) bool
+	accepted [][]Event
+}
+
+func newCollector(t testing.TB, respond func(w http.ResponseWriter, attempt int) bool) *collector {
+	c := &collector{respond: respond}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		assert.NoError(t, err)
+
+		c.mu.Lock()
+		attempt := len(c.keys)
+		c.keys = append(c.keys, r.Header.Get("Idempotency-Key"))
+		c.bodies = append(c.bodies, body)
+		c.headers = append(c.headers, r.Header.Clone())
+		c.mu.Unlock()
+
+		if c.respond != nil && c.respond(w, attempt) {
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *collector) snapshot() (keys []string, bodies [][]byte, headers []http.Header) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.keys...), append([][]byte(nil), c.bodies...), append([]http.Header(nil), c.headers...)
+}
+
+func newTestJSONSink(t testing.TB, c *collector, opts ...JSONOption) *JSONSink {
+	t.Helper()
+	opts = append([]JSONOption{WithJSONHTTPClient(c.Client()), WithJSONRetry(3, time.Millisecond, 5*time.Millisecond)}, opts...)
+	sink, err := NewJSONSink(c.URL+"/v1/usage", opts...)
+	require.NoError(t, err)
+	return sink
+}
+
+func TestJSONSinkPostsBatch(t *testing.T) {
+	c := newCollector(t, nil)
+	sink := newTestJSONSink(t, c, WithJSONHeader("X-Collector-Key", "k1"))
+
+	events := []Event{testEvent(t, "id-1", 1, "gpt-4o", 10, 2), testEvent(t, "id-2", 1, "gpt-4o", 5, 1)}
+	events[1].Usage.Raw = json.RawMessage(`{"prompt_tokens":5}`)
+	require.NoError(t, sink.Send(context.Background(), events))
+
+	keys, bodies, headers := c.snapshot()
+	require.Len(t, bodies, 1)
+	assert.Equal(t, IdempotencyKey(events), keys[0])
+	assert.Equal(t, "application/json", headers[0].Get("Content-Type"))
+	assert.Equal(t, "k1", headers[0].Get("X-Collector-Key"))
+	assert.NotContains(t, string(bodies[0]), "token-1")
+
+	var batch struct {
+		Events []struct {
+			ID        string          `json:"id"`
+			Product   string          `json:"product"`
+			Feature   string          `json:"feature"`
+			Subject   string          `json:"subject"`
+			Workspace string          `json:"workspace"`
+			Model     string          `json:"model"`
+			Source    string          `json:"source"`
+			Count     int             `json:"count"`
+			Usage     json.RawMessage `json:"usage"`
+		} `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal(bodies[0], &batch))
+	require.Len(t, batch.Events, 2)
+	assert.Equal(t, "id-1", batch.Events[0].ID)
+	assert.Equal(t, "id-2", batch.Events[1].ID)
+	assert.Equal(t, "acme_crew_gen/0.1.0", batch.Events[0].Product)
+	assert.Equal(t, "crew_gen", batch.Events[0].Feature)
+	assert.Equal(t, "user-1@example.com", batch.Events[0].Subject)
+	assert.Equal(t, "https://workspace.example.com", batch.Events[0].Workspace)
+	assert.Equal(t, "reported", batch.Events[0].Source)
+	assert.Equal(t, 1, batch.Events[0].Count)
+
+	var u Usage
+	require.NoError(t, json.Unmarshal(batch.Events[1].Usage, &u))
+	assert.Equal(t, int64(5), u.InputTokens)
+	assert.JSONEq(t, `{"prompt_tokens":5}`, string(u.Raw))
+}
+
+func TestJSONSinkRetriesWithSameKey(t *testing.T) {
+	c := newCollector(t, func(w http.ResponseWriter, attempt int) bool {
+		if attempt < 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		return false
+	})
+	sink := newTestJSONSink(t, c)
+
+	events := []Event{testEvent(t, "id-1", 1, "m", 1, 1)}
+	require.NoError(t, sink.Send(context.Background(), events))
+
+	keys, bodies, _ := c.snapshot()
+	require.Len(t, keys, 3)
+	for i := range keys {
+		assert.Equal(t, IdempotencyKey(events), keys[i])
+		assert.Equal(t, bodies[0], bodies[i])
+	}
+}
+
+func TestJSONSinkClampsRetryAfter(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	c := newCollector(t, func(w http.ResponseWriter, attempt int) bool {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		if attempt == 0 {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	sink := newTestJSONSink(t, c, WithJSONMaxRetryAfter(100*time.Millisecond))
+
+	require.NoError(t, sink.Send(context.Background(), []Event{testEvent(t, "id-1", 1, "m", 1, 1)}))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, times, 2)
+	wait := times[1].Sub(times[0])
+	assert.GreaterOrEqual(t, wait, 90*time.Millisecond)
+	assert.Less(t, wait, 2*time.Second)
+}
+
+func TestJSONSinkErrorClasses(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		permanent bool
+		after     bool
+	}{
+		{"bad request", http.StatusBadRequest, true, false},
+		{"unauthorized", http.StatusUnauthorized, true, false},
+		{"server error", http.StatusBadGateway, false, false},
+		{"rate limited", http.StatusTooManyRequests, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCollector(t, func(w http.ResponseWriter, _ int) bool {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(tc.status)
+				return true
+			})
+			sink := newTestJSONSink(t, c, WithJSONRetry(1, time.Millisecond, time.Millisecond))
+
+			err := sink.Send(context.Background(), []Event{testEvent(t, "id-1", 1, "m", 1, 1)})
+			require.Error(t, err)
+			assert.Equal(t, tc.permanent, IsPermanent(err))
+			_, isRetryAfter := err.(*RetryAfterError)
+			assert.Equal(t, tc.after, isRetryAfter)
+		})
+	}
+}
+
+func TestJSONSinkLogsWithoutSecrets(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	endpoint := down.URL + "/v1/usage?api_key=query-secret"
+	down.Close()
+
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sink, err := NewJSONSink(endpoint,
+		WithJSONRetry(2, time.Millisecond, time.Millisecond),
+		WithJSONHeader("Authorization", "Bearer collector-secret"),
+		WithJSONLogger(logger))
+	require.NoError(t, err)
+	defer sink.CloseIdleConnections()
+
+	err = sink.Send(context.Background(), []Event{testEvent(t, "id-1", 1, "m", 1, 1)})
+	require.Error(t, err)
+	assert.False(t, IsPermanent(err))
+	assert.NotContains(t, err.Error(), "query-secret")
+
+	text := logs.String()
+	assert.Contains(t, text, "go-retryablehttp: request failed")
+	assert.Contains(t, text, "retrying request")
+	assert.NotContains(t, text, "query-secret")
+	assert.NotContains(t, text, "collector-secret")
+	assert.NotContains(t, text, "token-1")
+}
+
+func TestJSONSinkRequestIsNotMetered(t *testing.T) {
+	c := newCollector(t, nil)
+	probe := &meteringProbe{next: c.Client().Transport}
+	sink, err := NewJSONSink(c.URL, WithJSONHTTPClient(&http.Client{Transport: probe}))
+	require.NoError(t, err)
+
+	require.NoError(t, sink.Send(context.Background(), []Event{testEvent(t, "id-1", 1, "m", 1, 1)}))
+	assert.Equal(t, int64(1), probe.disabled.Load())
+	assert.Zero(t, probe.enabled.Load())
+}
+
+func TestNewJSONSinkRejectsInvalidURL(t *testing.T) {
+	for _, endpoint := range []string{"", "collector.example.com/usage", "ftp://collector.example.com", "http://[::1"} {
+		_, err := NewJSONSink(endpoint)
+		assert.Error(t, err, "endpoint %q", endpoint)
+	}
+}
+
+func TestIdempotencyKeyDependsOnIDs(t *testing.T) {
+	a := []Event{{ID: "a"}, {ID: "b"}}
+	assert.Equal(t, IdempotencyKey(a), IdempotencyKey([]Event{{ID: "a"}, {ID: "b"}}))
+	assert.NotEqual(t, IdempotencyKey(a), IdempotencyKey([]Event{{ID: "ab"}}))
+	assert.NotEqual(t, IdempotencyKey(a), IdempotencyKey([]Event{{ID: "b"}, {ID: "a"}}))
+}
