@@ -172,18 +172,18 @@ func (t *BearerTransport) CloseIdleConnections() {
 func (t *BearerTransport) allowedOrigin(req *http.Request) (origin, bool) {
 	target, err := originOf(req.URL.Scheme, req.URL.Host)
 	if err != nil {
-		return "", false
+		return origin{}, false
 	}
 	if _, ok := t.allowed[target]; !ok {
-		return "", false
+		return origin{}, false
 	}
 	if req.Host != "" && req.Host != req.URL.Host {
 		virtual, err := originOf(req.URL.Scheme, req.Host)
 		if err != nil {
-			return "", false
+			return origin{}, false
 		}
 		if _, ok := t.allowed[virtual]; !ok {
-			return "", false
+			return origin{}, false
 		}
 	}
 	return target, true

@@ -8,11 +8,20 @@ import (
 	"strings"
 )
 
-// origin is a normalized "scheme://host:port" key: the scheme and host in
-// lower case, a trailing dot removed from the host, and the scheme's
-// default port written out, so "https://A.example" and
-// "https://a.example:443/" give the same key.
-type origin string
+// origin is a normalized scheme, host and port: the scheme and host in lower
+// case, a trailing dot removed from the host, and the scheme's default port
+// filled in, so "https://A.example" and "https://a.example:443/" are equal.
+// It is comparable, so it serves as a map key.
+type origin struct {
+	scheme string
+	host   string
+	port   int
+}
+
+// String returns the origin as "scheme://host:port".
+func (o origin) String() string {
+	return o.scheme + "://" + net.JoinHostPort(o.host, strconv.Itoa(o.port))
+}
 
 // parseOrigin parses an allowed origin such as "https://a.example:8443". It
 // rejects values with a path, query, fragment or user information, because
@@ -20,56 +29,85 @@ type origin string
 func parseOrigin(raw string) (origin, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", raw, err)
+		return origin{}, fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", raw, err)
 	}
 	if u.Opaque != "" || u.Host == "" {
-		return "", fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", raw)
+		return origin{}, fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", raw)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", raw)
+		return origin{}, fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", raw)
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", raw)
+		return origin{}, fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", raw)
 	}
 	o, err := originOf(u.Scheme, u.Host)
 	if err != nil {
-		return "", fmt.Errorf("transport: allowed origin %q: %w", raw, err)
+		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", raw, err)
 	}
 	return o, nil
 }
 
 // originOf normalizes a scheme and a URL host ("host", "host:port" or
 // "[v6]:port") into an origin. Only http and https have an origin that a
-// bearer token may be sent to.
+// bearer token may be sent to. It allocates only for a host with upper-case
+// letters and on errors, because it runs on every request.
 func originOf(scheme, hostport string) (origin, error) {
-	scheme = strings.ToLower(scheme)
-	var defaultPort string
-	switch scheme {
-	case "https":
-		defaultPort = "443"
-	case "http":
-		defaultPort = "80"
+	var defaultPort int
+	switch {
+	case strings.EqualFold(scheme, "https"):
+		scheme, defaultPort = "https", 443
+	case strings.EqualFold(scheme, "http"):
+		scheme, defaultPort = "http", 80
 	default:
-		return "", fmt.Errorf("scheme %q is not http or https", scheme)
+		return origin{}, fmt.Errorf("scheme %q is not http or https", scheme)
 	}
 
-	host, port := hostport, ""
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		host, port = h, p
-	} else if strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
-		host = hostport[1 : len(hostport)-1]
+	host, port, ok := splitHostPort(hostport)
+	if !ok {
+		return origin{}, fmt.Errorf("host %q is not host[:port] or [IPv6][:port]", hostport)
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "" {
-		return "", fmt.Errorf("host %q is empty", hostport)
+		return origin{}, fmt.Errorf("host %q is empty", hostport)
 	}
 
-	if port == "" {
-		port = defaultPort
+	n := defaultPort
+	if port != "" {
+		var err error
+		n, err = strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return origin{}, fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
 	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	return origin{scheme: scheme, host: host, port: n}, nil
+}
+
+// splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port" without
+// allocating. It reports false for an unbracketed IPv6 address and for
+// text after a closing bracket that is not a port.
+func splitHostPort(hostport string) (host, port string, ok bool) {
+	if strings.HasPrefix(hostport, "[") {
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 {
+			return "", "", false
+		}
+		host, rest := hostport[1:end], hostport[end+1:]
+		if rest == "" {
+			return host, "", true
+		}
+		if rest[0] != ':' {
+			return "", "", false
+		}
+		return host, rest[1:], true
 	}
-	return origin(scheme + "://" + net.JoinHostPort(host, strconv.Itoa(n))), nil
+
+	switch strings.Count(hostport, ":") {
+	case 0:
+		return hostport, "", true
+	case 1:
+		i := strings.IndexByte(hostport, ':')
+		return hostport[:i], hostport[i+1:], true
+	default:
+		return "", "", false
+	}
 }

@@ -78,10 +78,10 @@ type userAgentConfig struct {
 // The response and its body are passed back untouched. A
 // UserAgentTransport is safe for concurrent use.
 type UserAgentTransport struct {
-	next   http.RoundTripper
-	app    product.App
-	rule   MergeRule
-	logger *slog.Logger
+	next     http.RoundTripper
+	appToken string // "<app>/<version>", or "" for the zero App
+	rule     MergeRule
+	logger   *slog.Logger
 }
 
 // UserAgent returns a UserAgentTransport that sends requests through next,
@@ -94,7 +94,7 @@ func UserAgent(next http.RoundTripper, app product.App, opts ...UserAgentOption)
 			opt.applyUserAgent(&cfg)
 		}
 	}
-	return &UserAgentTransport{next: next, app: app, rule: cfg.rule, logger: discardLogger(cfg.logger)}
+	return &UserAgentTransport{next: next, appToken: app.UserAgent(), rule: cfg.rule, logger: discardLogger(cfg.logger)}
 }
 
 // RoundTrip sends req with the merged User-Agent and returns the next
@@ -105,7 +105,7 @@ func (t *UserAgentTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	base := resolveBase(t.next)
 
-	token := t.app.UserAgent()
+	token := t.appToken
 	if p, ok := product.FromContext(req.Context()); ok {
 		token = p.UserAgent()
 	}
