@@ -59,7 +59,7 @@ func ReplaceAuthorization() BearerOption {
 
 // BearerTransport sets "Authorization: Bearer <token>" on requests to its
 // allowed origins. The credential comes from the request context (see
-// authctx.NewContext), else from the optional authctx.Provider; there is no
+// authctx.NewContext), else from the optional authctx.Provider. There is no
 // fallback to any global or shared token. When neither has a credential,
 // RoundTrip fails closed with an error wrapping authctx.ErrNoCredential and
 // the request is not sent.

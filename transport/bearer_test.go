@@ -353,7 +353,7 @@ func TestBearerRedirectMatrix(t *testing.T) {
 		{name: "same origin https", start: secure.URL, to: secure.URL + "/landing", sendToken: true, reachable: true},
 		{name: "other host", start: plain.URL, to: strings.Replace(plain.URL, "127.0.0.1", "localhost", 1) + "/landing", reachable: true},
 		{name: "other port", start: plain.URL, to: otherPort.URL + "/landing", reachable: true},
-		// The TLS server answers a plain HTTP request with 400 before any
+		// The TLS server responds to a plain HTTP request with 400 before any
 		// handler runs, so only the sent side is checked.
 		{name: "https to http", start: secure.URL, to: strings.Replace(secure.URL, "https://", "http://", 1) + "/landing"},
 	}

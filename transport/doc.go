@@ -1,6 +1,6 @@
-// Package transport provides the http.RoundTripper layers of httpmeter:
-// [UserAgent] tags a request with the product it is made for, [Bearer]
-// authenticates it with the credential carried in its context, and [Usage]
+// Package transport provides the http.RoundTripper layers of httpmeter.
+// [UserAgent] tags a request with the product it is made for. [Bearer]
+// authenticates it with the credential carried in its context. [Usage]
 // meters the token usage of its response body as the caller reads it.
 // [Chain] stacks them; the usual order, outermost first, is UserAgent,
 // Bearer, Usage, then the base transport.

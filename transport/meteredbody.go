@@ -72,8 +72,8 @@ func (b *meteredBody) Close() error {
 }
 
 // finishLocked ends extraction and returns the completed event. The caller
-// holds mu and records the event after releasing it, so a Recorder that
-// takes its own locks cannot deadlock with a concurrent Read or Close.
+// holds mu and calls Record only after releasing it, so a slow Recorder
+// never holds up a concurrent Close.
 func (b *meteredBody) finishLocked(reachedEOF bool) usage.Event {
 	result := b.extractor.Finish(reachedEOF)
 	b.extractor = nil

@@ -26,9 +26,9 @@ type LoggerOption struct {
 	logger *slog.Logger
 }
 
-// WithLogger returns an option that makes a layer log its decisions to
-// logger at debug level and the errors it handles without returning them at
-// warning level. Logs never contain a token or a body. A nil logger, the
+// WithLogger returns an option that makes a layer log at debug level why
+// it passed a request or response on unchanged, such as an origin that is
+// not allowed. Logs never contain a token or a body. A nil logger, the
 // default, discards everything.
 func WithLogger(logger *slog.Logger) LoggerOption {
 	return LoggerOption{logger: logger}

@@ -46,9 +46,9 @@ func closeRequestBody(req *http.Request) {
 }
 
 // roundTripNext sends req through base and enforces the contract that
-// exactly one of the response and the error is non-nil: a response that
-// comes with an error has its body closed and is dropped, and a nil
-// response with a nil error becomes an error naming the base's type.
+// exactly one of the response and the error is non-nil. A response that
+// comes with an error has its body closed and is dropped. A nil response
+// with a nil error becomes an error naming the base's type.
 func roundTripNext(base http.RoundTripper, req *http.Request) (*http.Response, error) {
 	resp, err := base.RoundTrip(req)
 	if err != nil {

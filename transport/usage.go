@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -22,9 +23,10 @@ type usageConfig struct {
 // A response is metered when it has a 2xx status, a body
 // other than nil and http.NoBody, and a content type that
 // usage.NewExtractor accepts. Requests whose context was made by
-// usage.WithoutMetering, and OAuth token requests under /oidc/, are never
-// metered. Unmetered responses are returned untouched, so a 101 response
-// keeps its writable body.
+// usage.WithoutMetering, OAuth token requests under /oidc/, and bodies that
+// are also an io.Writer (a connection, not a document) are never metered.
+// Unmetered responses are returned untouched, so a 101 response keeps its
+// writable body.
 //
 // A metered response's body is replaced by a wrapper that feeds the
 // extractor exactly the bytes each Read returns, with no read-ahead or
@@ -81,6 +83,11 @@ func (t *UsageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
+		return resp, nil
+	}
+	if _, writable := resp.Body.(io.Writer); writable {
+		// A writable body is a connection (a CONNECT tunnel, say), whose
+		// writes the wrapper would hide.
 		return resp, nil
 	}
 	extractor, ok := usage.NewExtractor(req, resp)

@@ -433,6 +433,31 @@ func TestUsageRedirectRecordsFinalHop(t *testing.T) {
 	assert.Equal(t, "/v1/chat/completions", events[0].Path)
 }
 
+// connBody is a response body that is also writable, as a tunnel is.
+type connBody struct {
+	io.Reader
+	written strings.Builder
+}
+
+func (b *connBody) Write(p []byte) (int, error) { return b.written.Write(p) }
+func (b *connBody) Close() error                { return nil }
+
+func TestUsageKeepsWritableBody(t *testing.T) {
+	log := &eventLog{}
+	conn := &connBody{Reader: strings.NewReader(chatJSON)}
+	rt := Usage(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return jsonResponse(req, conn), nil
+	}), log)
+	req, err := http.NewRequest(http.MethodConnect, "https://llm.example", nil)
+	require.NoError(t, err)
+
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	assert.Same(t, conn, resp.Body)
+	readAllAndClose(t, resp)
+	assert.Empty(t, log.all())
+}
+
 func TestUsageBodyIsReadCloserOnly(t *testing.T) {
 	// A wrapper that exposed io.WriterTo would let io.Copy move bytes
 	// without Read, and so without metering.

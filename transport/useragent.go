@@ -9,7 +9,7 @@ import (
 	"github.com/httpmeter/httpmeter/product"
 )
 
-// MergeRule says how [UserAgentTransport] combines the product token with a
+// MergeRule selects how [UserAgentTransport] combines the product token with a
 // User-Agent the request already has.
 type MergeRule int
 
