@@ -22,13 +22,13 @@ func testCredential() authctx.Credential {
 		Method:  authctx.MethodOnBehalfOf,
 		Subject: "ada@example.com",
 		Host:    "https://adb-123.azuredatabricks.net",
-		Expiry:  time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC),
+		Expiry:  time.Date(2036, 5, 6, 7, 8, 9, 0, time.UTC),
 	}
 }
 
 func TestCredentialFormatVerbs(t *testing.T) {
 	c := testCredential()
-	want := `authctx.Credential{Method: "on-behalf-of", Subject: "ada@example.com", Host: "https://adb-123.azuredatabricks.net", Token: REDACTED, Expiry: 2026-05-06T07:08:09Z}`
+	want := `authctx.Credential{Method: "on-behalf-of", Subject: "ada@example.com", Host: "https://adb-123.azuredatabricks.net", Token: REDACTED, Expiry: 2036-05-06T07:08:09Z}`
 
 	assert.Equal(t, want, c.String())
 	assert.Equal(t, want, c.GoString())
@@ -113,7 +113,7 @@ func TestCredentialLogValue(t *testing.T) {
 		"subject":   "ada@example.com",
 		"host":      "https://adb-123.azuredatabricks.net",
 		"has_token": true,
-		"expiry":    "2026-05-06T07:08:09Z",
+		"expiry":    "2036-05-06T07:08:09Z",
 	}, record["credential"])
 }
 
@@ -123,7 +123,7 @@ func TestCredentialJSON(t *testing.T) {
 		Credential authctx.Credential  `json:"credential"`
 		Pointer    *authctx.Credential `json:"pointer"`
 	}
-	want := `{"method":"on-behalf-of","subject":"ada@example.com","host":"https://adb-123.azuredatabricks.net","expiry":"2026-05-06T07:08:09Z","has_token":true}`
+	want := `{"method":"on-behalf-of","subject":"ada@example.com","host":"https://adb-123.azuredatabricks.net","expiry":"2036-05-06T07:08:09Z","has_token":true}`
 
 	value, err := json.Marshal(c)
 	require.NoError(t, err)

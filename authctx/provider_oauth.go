@@ -261,13 +261,13 @@ func (p *OAuthM2M) requestToken(ctx context.Context, started time.Time) (Credent
 	parseErr := parseTokenResponse(resp.Header.Get("Content-Type"), body, &parsed)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Credential{}, &OAuthError{TokenURL: p.tokenURL, ClientID: p.clientID, StatusCode: resp.StatusCode, Code: sanitizeErrorCode(parsed.Error)}
+		return Credential{}, &OAuthError{TokenURL: p.tokenURL, ClientID: p.clientID, StatusCode: resp.StatusCode, Code: p.sanitizeServerText(parsed.Error)}
 	}
 	if parseErr != nil {
 		return Credential{}, fmt.Errorf("authctx: oauth-m2m token response from %s for client %q (HTTP %d) is not a valid token response: %w", p.tokenURL, p.clientID, resp.StatusCode, parseErr)
 	}
 	if parsed.Error != "" {
-		return Credential{}, &OAuthError{TokenURL: p.tokenURL, ClientID: p.clientID, StatusCode: resp.StatusCode, Code: sanitizeErrorCode(parsed.Error)}
+		return Credential{}, &OAuthError{TokenURL: p.tokenURL, ClientID: p.clientID, StatusCode: resp.StatusCode, Code: p.sanitizeServerText(parsed.Error)}
 	}
 
 	return p.credentialFrom(parsed, started, resp.StatusCode)
@@ -280,7 +280,7 @@ func (p *OAuthM2M) credentialFrom(parsed tokenResponse, started time.Time, statu
 		return Credential{}, fmt.Errorf("authctx: oauth-m2m token response from %s for client %q (HTTP %d) has no access_token", p.tokenURL, p.clientID, status)
 	}
 	if parsed.TokenType != "" && !strings.EqualFold(parsed.TokenType, "bearer") {
-		return Credential{}, fmt.Errorf("authctx: oauth-m2m token response from %s for client %q has token_type %q; only bearer tokens are supported", p.tokenURL, p.clientID, parsed.TokenType)
+		return Credential{}, fmt.Errorf("authctx: oauth-m2m token response from %s for client %q has token_type %q; only bearer tokens are supported", p.tokenURL, p.clientID, p.sanitizeServerText(parsed.TokenType))
 	}
 
 	seconds, err := parseExpiresIn(parsed.ExpiresIn)
@@ -331,22 +331,28 @@ func parseExpiresIn(raw json.RawMessage) (int64, error) {
 	var seconds json.Number = json.Number(text)
 	value, err := seconds.Int64()
 	if err != nil || value < 0 || value > maxExpiresInSeconds {
-		return 0, fmt.Errorf("invalid expires_in %q; expected a number of seconds from 0 to %d", text, maxExpiresInSeconds)
+		return 0, fmt.Errorf("invalid expires_in (%d bytes); expected a number of seconds from 0 to %d", len(text), maxExpiresInSeconds)
 	}
 	return value, nil
 }
 
-// sanitizeErrorCode keeps an OAuth error code only when it has the characters
-// RFC 6749 allows (%x20-21 / %x23-5B / %x5D-7E) and a sane length, so a
-// server cannot smuggle arbitrary text into errors and logs through it.
-func sanitizeErrorCode(code string) string {
-	if len(code) > 64 {
+// sanitizeServerText returns a short word the token endpoint sent, such as an
+// OAuth error code or a token type, in a form safe for errors and logs. Text
+// longer than 64 bytes or with characters other than letters, digits, "_",
+// "." and "-" becomes "invalid", and text that contains the client secret
+// becomes "redacted", so a server that echoes the request cannot put the
+// secret into a log.
+func (p *OAuthM2M) sanitizeServerText(text string) string {
+	if len(text) > 64 {
 		return "invalid"
 	}
-	for _, r := range code {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+	for _, r := range text {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
 			return "invalid"
 		}
 	}
-	return code
+	if strings.Contains(text, p.clientSecret) {
+		return "redacted"
+	}
+	return text
 }

@@ -271,7 +271,7 @@ func TestOAuthM2MBadResponses(t *testing.T) {
 		{"no access token", 200, `{"token_type":"Bearer","expires_in":60}`, "has no access_token"},
 		{"not json", 200, `<html>m2m-token-secret</html>`, "is not a valid token response"},
 		{"wrong token type", 200, `{"access_token":"m2m-token-secret","token_type":"mac"}`, `token_type "mac"`},
-		{"bad expires_in", 200, `{"access_token":"m2m-token-secret","expires_in":"soon"}`, `invalid expires_in "soon"`},
+		{"bad expires_in", 200, `{"access_token":"m2m-token-secret","expires_in":"soon"}`, "invalid expires_in (4 bytes)"},
 		{"error in 200", 200, `{"error":"temporarily_unavailable"}`, "OAuth error temporarily_unavailable"},
 		{"500 without body", 500, ``, "HTTP 500, OAuth error none"},
 		{"odd error code", 400, `{"error":"bad\ncode"}`, "OAuth error invalid"},
