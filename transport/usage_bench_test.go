@@ -105,8 +105,9 @@ func BenchmarkUsageLoopback(b *testing.B) {
 
 // BenchmarkStackInMemory compares the cost of the layers themselves on an
 // in-memory base that returns a 64 KiB JSON completion: no layer, the full
-// stack (UserAgent, Bearer, Usage) and otelhttp's client transport with the
-// default global (no-op) tracer and meter providers.
+// stack (UserAgent, Bearer, Usage), UserAgent and Bearer alone, and
+// otelhttp's client transport with the default global (no-op) tracer and
+// meter providers.
 func BenchmarkStackInMemory(b *testing.B) {
 	body := benchJSONBody(64 << 10)
 	base := roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -150,6 +151,15 @@ func BenchmarkStackInMemory(b *testing.B) {
 		if rec.events != b.N {
 			b.Fatalf("recorded %d events for %d requests", rec.events, b.N)
 		}
+	})
+	b.Run("transport=headers", func(b *testing.B) {
+		// UserAgent and Bearer alone: the stack without metering, to
+		// separate the cost of the headers from the cost of extraction.
+		bearer, err := Bearer(base, AllowOrigins("https://a.example"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runRequests(b, UserAgent(bearer, app), ctx, url, len(body))
 	})
 	b.Run("transport=otelhttp", func(b *testing.B) {
 		runRequests(b, otelhttp.NewTransport(base), ctx, url, len(body))
