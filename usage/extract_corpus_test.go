@@ -17,8 +17,12 @@ import (
 )
 
 // corpusDir is the shared usage corpus, read in place from the package
-// directory.
-const corpusDir = "../../shared/corpus/usage"
+// directory. testdataDir holds this project's own composed bodies, in the
+// same layout, covering every format.
+const (
+	corpusDir   = "../../shared/corpus/usage"
+	testdataDir = "../testdata/usage"
+)
 
 // corpusRow is one line of the corpus MANIFEST.tsv.
 type corpusRow struct {
@@ -27,11 +31,13 @@ type corpusRow struct {
 	model, complete                              string
 }
 
-func loadCorpus(t *testing.T) []corpusRow {
+// loadManifest reads dir's MANIFEST.tsv, skipping the test when the shared
+// corpus is absent.
+func loadManifest(t *testing.T, dir string) []corpusRow {
 	t.Helper()
 
-	f, err := os.Open(filepath.Join(corpusDir, "MANIFEST.tsv"))
-	if os.IsNotExist(err) {
+	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	if os.IsNotExist(err) && dir == corpusDir {
 		t.Skipf("usage corpus not found at %s; the corpus tests need the shared folder beside the module", corpusDir)
 	}
 	require.NoError(t, err)
@@ -152,10 +158,20 @@ func extractBody(t *testing.T, rawURL, contentType, contentEncoding string, chun
 }
 
 func TestExtractorCorpus(t *testing.T) {
-	rows := loadCorpus(t)
+	runManifest(t, corpusDir)
+}
+
+func TestExtractorTestdata(t *testing.T) {
+	runManifest(t, testdataDir)
+}
+
+// runManifest extracts every body that dir's manifest lists, in every
+// chunking, and compares each non-empty manifest column.
+func runManifest(t *testing.T, dir string) {
+	rows := loadManifest(t, dir)
 
 	for _, row := range rows {
-		body, err := os.ReadFile(filepath.Join(corpusDir, row.file))
+		body, err := os.ReadFile(filepath.Join(dir, row.file))
 		require.NoError(t, err)
 
 		for name, feed := range feeders() {

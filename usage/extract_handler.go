@@ -3,6 +3,7 @@ package usage
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
@@ -94,7 +95,7 @@ func (x *Extractor) applyDocument(d *document) {
 	if d.usageTooLarge {
 		x.warnings.add(fmt.Sprintf("usage: a usage object larger than %d bytes was ignored", maxUsageCapture))
 	}
-	if d.usage.set {
+	if d.usage.set && !isResponsesSideUsage(d) {
 		if s, ok := decodeUsage(&x.warnings, d.usage.raw, d.usageLoc, d.typ.text()); ok {
 			x.record(&s)
 		}
@@ -168,4 +169,11 @@ func errorName(f *field) string {
 		return ""
 	}
 	return string(name)
+}
+
+// isResponsesSideUsage reports whether d is an OpenAI Responses stream event
+// with a top-level usage object. Such events (response.tool_usage.*) count
+// a tool's own work; the request's usage is only in response.usage.
+func isResponsesSideUsage(d *document) bool {
+	return d.usageLoc == locUsage && strings.HasPrefix(d.typ.text(), "response.")
 }
