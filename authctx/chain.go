@@ -17,7 +17,9 @@ type ProviderChain struct {
 }
 
 // Resolution reports how a [ProviderChain] found, or failed to find, a
-// credential. It never contains a token or secret, so it can be logged.
+// credential. It contains provider names and their error messages, so it is
+// free of tokens as long as every provider keeps tokens out of its errors, as
+// the [Provider] contract requires and this package's providers do.
 type Resolution struct {
 	// Provider is the name of the provider that returned the credential, or
 	// "" when none did.
@@ -33,8 +35,8 @@ type Skip struct {
 	// Provider is the provider's name.
 	Provider string
 
-	// Reason says why, such as "slow providers are forbidden in this
-	// context" or the provider's ErrNoCredential error.
+	// Reason is why the provider was skipped, such as "slow providers are
+	// forbidden in this context" or the provider's ErrNoCredential error.
 	Reason string
 }
 

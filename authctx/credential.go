@@ -23,6 +23,11 @@ const (
 // GoString, Format, LogValue and MarshalJSON forms never contain the token,
 // so a Credential can be logged or printed safely. Treat a Credential as
 // immutable once it is stored in a context.
+//
+// NOTE: fmt cannot call methods on an unexported struct field, so printing a
+// struct that holds a Credential in an unexported field with %v shows the
+// token. Keep credentials in exported fields, or give the holder its own
+// String method.
 type Credential struct {
 	// Token is the bearer token sent in the Authorization header.
 	Token string

@@ -9,13 +9,17 @@
 //
 // # Providers
 //
-// A [Provider] resolves a credential for a context. [FromContextProvider]
-// returns the one already in the context (the signed-in user's on-behalf-of
-// token), [StoredToken] looks a personal access token up by workspace and
-// group, [Env] reads DATABRICKS_HOST and DATABRICKS_TOKEN, [OAuthM2M] obtains
-// a service principal's token, and [Static] returns a fixed one. [Chain] tries
-// them in order and reports in a [Resolution] which one answered and why the
-// others were skipped. A context made by [WithoutSlowProviders] makes the
+// A [Provider] resolves a credential for a context:
+//
+//   - [FromContextProvider] returns the one already in the context, such as
+//     the signed-in user's on-behalf-of token;
+//   - [StoredToken] looks a personal access token up by workspace and group;
+//   - [Env] reads DATABRICKS_HOST and DATABRICKS_TOKEN;
+//   - [OAuthM2M] requests a service principal's token;
+//   - [Static] returns a fixed one.
+//
+// [Chain] tries them in order and reports in a [Resolution] which one
+// returned the credential and why the others were skipped. A context made by [WithoutSlowProviders] makes the
 // chain skip providers that wait on a database or a token request.
 //
 // # Server side

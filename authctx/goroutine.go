@@ -2,6 +2,7 @@ package authctx
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -17,10 +18,14 @@ func Detach(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// Go runs fn in a new goroutine with [Detach](ctx), so fn sees the caller's
-// credential and product but is not cancelled with the caller. fn must bound
-// its own work, for example with [context.WithTimeout].
+// Go runs fn in a new goroutine with [Detach](ctx), so fn receives the
+// caller's credential and product but is not cancelled with the caller. fn
+// must bound its own work, for example with [context.WithTimeout]. A nil fn
+// starts nothing.
 func Go(ctx context.Context, fn func(ctx context.Context)) {
+	if fn == nil {
+		return
+	}
 	detached := Detach(ctx)
 	go fn(detached)
 }
@@ -64,17 +69,27 @@ func WithGroup(ctx context.Context) (*Group, context.Context) {
 }
 
 // Go calls fn with the group's context in a new goroutine, as
-// [errgroup.Group.Go] does.
+// [errgroup.Group.Go] does. A nil fn makes [Group.Wait] return an error.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	g.init()
-	g.group.Go(func() error { return fn(g.ctx) })
+	g.group.Go(g.bind(fn))
 }
 
-// TryGo is [Group.Go] unless the group's limit is reached; it reports whether
+// TryGo is [Group.Go] unless the group's limit is reached. It reports whether
 // fn was started, as [errgroup.Group.TryGo] does.
 func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 	g.init()
-	return g.group.TryGo(func() error { return fn(g.ctx) })
+	return g.group.TryGo(g.bind(fn))
+}
+
+// bind returns fn called with the group's context.
+func (g *Group) bind(fn func(ctx context.Context) error) func() error {
+	if fn == nil {
+		return func() error {
+			return errors.New("authctx: Group.Go was given a nil function; pass the function to run")
+		}
+	}
+	return func() error { return fn(g.ctx) }
 }
 
 // SetLimit limits the number of active goroutines, as

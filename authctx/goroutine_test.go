@@ -128,3 +128,12 @@ func TestGroupLimitAndZeroValue(t *testing.T) {
 	close(release)
 	require.NoError(t, g.Wait())
 }
+
+func TestGoNilFunctions(t *testing.T) {
+	authctx.Go(t.Context(), nil)
+
+	g := authctx.NewGroup(t.Context())
+	g.Go(nil)
+
+	assert.ErrorContains(t, g.Wait(), "nil function")
+}

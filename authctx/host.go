@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// NormalizeHost returns the workspace URL in the form the Databricks SDK
-// v0.100.0 stores in Config.Host (config.Config.fixHostIfNeeded): "https://"
-// is added when the value has no scheme, and everything after the host and
-// port (path, query, user information) is dropped, which also removes a
-// trailing slash. An empty host returns "". A value without a host name
-// returns an error.
+// NormalizeHost returns the workspace URL in the form that the Databricks SDK
+// v0.100.0 stores in Config.Host (config.Config.fixHostIfNeeded). It adds
+// "https://" when the value has no scheme. It drops everything but the
+// scheme, host and port, so a path, query, user information and trailing
+// slash go. An empty host returns "". A value without a host name returns an
+// error.
 func NormalizeHost(host string) (string, error) {
 	normalized, err := normalizeHost(host)
 	if err != nil {

@@ -61,8 +61,8 @@ var (
 
 type identityKey struct{}
 
-// identityValue is what the context stores: the identity, and why there is no
-// credential when there is none.
+// identityValue is the context value: the identity, and the reason the
+// request carries no credential, or nil.
 type identityValue struct {
 	identity Identity
 	reason   error

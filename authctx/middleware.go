@@ -1,6 +1,7 @@
 package authctx
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 )
@@ -27,46 +28,67 @@ const (
 //
 // The X-Forwarded-Access-Token header is always removed from the request
 // passed to next, trusted or not, so a handler that logs or proxies request
-// headers cannot leak the token. The token is only in the context. Middleware
-// also reads [WithLogger]; it logs rejected token headers at debug level,
-// never their values. The handler is safe for concurrent use.
+// headers does not pass the token on. The token is then only in the context.
+// Middleware also reads [WithLogger]. It logs rejected token headers at debug
+// level, never their values. A nil next answers every request with 500. The
+// handler is safe for concurrent use.
 func Middleware(next http.Handler, opts ...Option) http.Handler {
-	s := newSettings(opts)
+	m := &middleware{next: next, settings: newSettings(opts)}
 
-	host, hostErr := normalizeHost(s.workspaceHost)
-	if hostErr != nil {
-		s.logger.Error("authctx: Middleware forwards no credentials because the workspace host is invalid", slogError(hostErr))
+	m.host, m.hostErr = normalizeHost(m.settings.workspaceHost)
+	if m.hostErr != nil {
+		m.settings.logger.Error("authctx: Middleware forwards no credentials because the workspace host is invalid", slogError(m.hostErr))
+	}
+	if next == nil {
+		m.settings.logger.Error("authctx: Middleware was given a nil next handler and answers every request with 500")
+	}
+	return m
+}
+
+// middleware is the handler that [Middleware] returns.
+type middleware struct {
+	next     http.Handler
+	settings settings
+	host     string
+	hostErr  error
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.Clone(m.identityContext(r))
+	r.Header.Del(HeaderForwardedAccessToken)
+
+	if m.next == nil {
+		http.Error(w, "authctx: Middleware has no next handler", http.StatusInternalServerError)
+		return
+	}
+	m.next.ServeHTTP(w, r)
+}
+
+// identityContext returns the request's context with its identity, and with
+// the forwarded credential or an empty one that hides any outer credential.
+func (m *middleware) identityContext(r *http.Request) context.Context {
+	ctx := r.Context()
+	if !m.settings.trustForwardedHeaders {
+		ctx = newIdentityReasonContext(ctx, Identity{}, ErrUntrusted)
+		return NewContext(ctx, Credential{})
 	}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		switch {
-		case !s.trustForwardedHeaders:
-			ctx = newIdentityReasonContext(ctx, Identity{}, ErrUntrusted)
-			ctx = NewContext(ctx, Credential{})
-		default:
-			id := Identity{
-				Email:             r.Header.Get(HeaderForwardedEmail),
-				User:              r.Header.Get(HeaderForwardedUser),
-				PreferredUsername: r.Header.Get(HeaderForwardedPreferredUsername),
-				RequestID:         r.Header.Get(HeaderRequestID),
-			}
-			tokens := r.Header.Values(HeaderForwardedAccessToken)
-			reason := tokenHeaderReason(tokens, hostErr)
-			ctx = newIdentityReasonContext(ctx, id, reason)
-			if reason != nil {
-				s.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: request carries no forwarded credential",
-					slog.String("request_id", id.RequestID), slogError(reason))
-				ctx = NewContext(ctx, Credential{})
-				break
-			}
-			ctx = NewContext(ctx, Credential{Token: tokens[0], Method: MethodOnBehalfOf, Subject: id.Subject(), Host: host})
-		}
+	id := Identity{
+		Email:             r.Header.Get(HeaderForwardedEmail),
+		User:              r.Header.Get(HeaderForwardedUser),
+		PreferredUsername: r.Header.Get(HeaderForwardedPreferredUsername),
+		RequestID:         r.Header.Get(HeaderRequestID),
+	}
+	tokens := r.Header.Values(HeaderForwardedAccessToken)
+	reason := tokenHeaderReason(tokens, m.hostErr)
+	ctx = newIdentityReasonContext(ctx, id, reason)
 
-		r = r.Clone(ctx)
-		r.Header.Del(HeaderForwardedAccessToken)
-		next.ServeHTTP(w, r)
-	})
+	if reason != nil {
+		m.settings.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: request carries no forwarded credential",
+			slog.String("request_id", id.RequestID), slogError(reason))
+		return NewContext(ctx, Credential{})
+	}
+	return NewContext(ctx, Credential{Token: tokens[0], Method: MethodOnBehalfOf, Subject: id.Subject(), Host: m.host})
 }
 
 // tokenHeaderReason returns why the X-Forwarded-Access-Token values cannot be

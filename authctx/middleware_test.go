@@ -202,3 +202,12 @@ func TestMiddlewareOverLoopback(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
+
+func TestMiddlewareNilNext(t *testing.T) {
+	rec := httptest.NewRecorder()
+
+	authctx.Middleware(nil, authctx.TrustForwardedHeaders()).ServeHTTP(rec, forwardedRequest(t))
+
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.NotContains(t, rec.Body.String(), forwardedToken)
+}

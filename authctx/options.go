@@ -197,8 +197,9 @@ func WithRequestContext(wrap func(context.Context) context.Context) Option {
 
 // TrustForwardedHeaders makes [Middleware] read the X-Forwarded-* identity
 // headers. Set it only when every request reaches the handler through the
-// Databricks Apps proxy, which sets these headers itself; otherwise any client
-// could send a token or e-mail address of its choosing. Read by [Middleware].
+// Databricks Apps proxy, which sets these headers itself. Without the proxy,
+// any client could send a token or e-mail address of its choosing. Read by
+// [Middleware].
 func TrustForwardedHeaders() Option {
 	return func(s *settings) { s.trustForwardedHeaders = true }
 }

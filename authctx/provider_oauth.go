@@ -37,11 +37,12 @@ const maxExpiresInSeconds = 10 * 365 * 24 * 60 * 60
 // discovery document; this provider uses the workspace path directly, and
 // [WithTokenURL] replaces it.
 //
-// A token is reused until the refresh leeway before its expiry. A token
-// without expires_in never expires, as in golang.org/x/oauth2. Only one token
-// request per provider is in flight at a time; it runs with the first
-// caller's context values but without its cancellation and credential,
-// inside [WithoutSlowProviders], after the [WithRequestContext] function.
+// A token is reused until the refresh leeway before its expiry, or until half
+// its lifetime has passed when the leeway is longer. A token without
+// expires_in never expires, as in golang.org/x/oauth2. Only one token
+// request per provider is in flight at a time. It runs with the first
+// caller's context values, without that caller's cancellation and credential,
+// inside [WithoutSlowProviders] and after the [WithRequestContext] function.
 type OAuthM2M struct {
 	host         string
 	clientID     string
@@ -51,8 +52,9 @@ type OAuthM2M struct {
 	client       *http.Client
 	flight       singleflight.Group
 
-	mu    sync.Mutex
-	token Credential
+	mu        sync.Mutex
+	token     Credential
+	refreshAt time.Time // zero when the token never expires
 }
 
 // OAuthError is a token request that the endpoint rejected. It carries the
@@ -183,10 +185,10 @@ func (p *OAuthM2M) cachedToken() (Credential, bool) {
 	if p.token.IsZero() {
 		return Credential{}, false
 	}
-	if p.token.Expiry.IsZero() {
+	if p.refreshAt.IsZero() {
 		return p.token, true
 	}
-	return p.token, p.settings.now().Before(p.token.Expiry.Add(-p.settings.refreshLeeway))
+	return p.token, p.settings.now().Before(p.refreshAt)
 }
 
 // validToken returns the cached token and whether it has not expired yet.
@@ -216,8 +218,21 @@ func (p *OAuthM2M) refresh(callerCtx context.Context) (Credential, error) {
 
 	p.mu.Lock()
 	p.token = token
+	p.refreshAt = refreshTime(started, token.Expiry, p.settings.refreshLeeway)
 	p.mu.Unlock()
 	return token, nil
+}
+
+// refreshTime returns when a token issued at issued and expiring at expiry is
+// replaced: leeway before expiry, but never earlier than halfway through its
+// lifetime, so a leeway longer than the lifetime does not send a token
+// request on every call. It returns the zero time for a token that never
+// expires.
+func refreshTime(issued, expiry time.Time, leeway time.Duration) time.Time {
+	if expiry.IsZero() {
+		return time.Time{}
+	}
+	return expiry.Add(-min(leeway, expiry.Sub(issued)/2))
 }
 
 // tokenResponse holds the fields of a token endpoint response that are used,
@@ -338,8 +353,8 @@ func parseExpiresIn(raw json.RawMessage) (int64, error) {
 
 // sanitizeServerText returns a short word the token endpoint sent, such as an
 // OAuth error code or a token type, in a form safe for errors and logs. Text
-// longer than 64 bytes or with characters other than letters, digits, "_",
-// "." and "-" becomes "invalid", and text that contains the client secret
+// longer than 64 bytes, or with characters other than letters, digits, "_",
+// "." and "-", becomes "invalid". Text that contains the client secret
 // becomes "redacted", so a server that echoes the request cannot put the
 // secret into a log.
 func (p *OAuthM2M) sanitizeServerText(text string) string {

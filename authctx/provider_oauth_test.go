@@ -137,7 +137,7 @@ func TestOAuthM2MTokenRequest(t *testing.T) {
 }
 
 // noLoader keeps the SDK from reading the process environment and
-// ~/.databrickscfg, so the comparison below sees only the fields set in code.
+// ~/.databrickscfg, so the comparison below uses only the fields set in code.
 type noLoader struct{}
 
 func (noLoader) Name() string                   { return "none" }
@@ -441,4 +441,22 @@ func TestOAuthM2MTokenURLOption(t *testing.T) {
 	req := ts.lastRequest(t)
 	assert.Equal(t, "/custom/token", req.Path)
 	assert.Equal(t, "sql all-apis", req.Form.Get("scope"))
+}
+
+func TestOAuthM2MShortLivedToken(t *testing.T) {
+	ts := newTokenServer(t)
+	ts.expiresIn = 30
+	clock := newFakeClock()
+	p := newOAuth(t, ts, authctx.WithClock(clock.Now), authctx.WithRefreshLeeway(time.Minute))
+
+	for range 5 {
+		_, err := p.Credential(t.Context())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(1), ts.calls.Load(), "a leeway longer than the lifetime does not refresh on every call")
+
+	clock.Advance(15 * time.Second)
+	got, err := p.Credential(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "m2m-token-2", got.Token, "the token is replaced halfway through its lifetime")
 }

@@ -16,11 +16,11 @@ type SlowProvider interface {
 type noSlowProvidersKey struct{}
 
 // WithoutSlowProviders returns a copy of ctx in which a [Chain] skips slow
-// providers. Code that runs after a response, such as a usage sink, uses it:
-// it must never wait on a database or start a token request, because the
-// usage event already carries the credential captured with the request. The
-// stored-token and OAuth providers also use it for their own lookups, so a
-// lookup that sends a request through the same chain cannot call itself.
+// providers. Code that runs after a response, such as a usage sink, should use
+// it, because the usage event already carries the credential captured with
+// the request and a database wait or token request there only adds latency.
+// The stored-token and OAuth providers also use it for their own lookups, so
+// a lookup that sends a request through the same chain cannot call itself.
 func WithoutSlowProviders(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noSlowProvidersKey{}, true)
 }
@@ -38,9 +38,9 @@ func isSlow(p Provider) bool {
 	return ok && s.Slow()
 }
 
-// sharedWorkContext returns the context for work whose result is shared by
-// many callers, such as a token lookup: the values of ctx are kept, but not its
-// cancellation, not its credential, and slow providers are forbidden so the
+// sharedWorkContext returns the context for work whose result many callers
+// share, such as a token lookup. It keeps the values of ctx but drops its
+// cancellation and its credential. It also forbids slow providers, so the
 // work cannot call back into the provider that started it.
 func sharedWorkContext(ctx context.Context) context.Context {
 	ctx = context.WithoutCancel(ctx)
