@@ -20,13 +20,12 @@ type usageConfig struct {
 // reads them and hands one usage.Event per metered response to its
 // usage.Recorder.
 //
-// A response is metered when it has a 2xx status, a body
-// other than nil and http.NoBody, and a content type that
-// usage.NewExtractor accepts. Requests whose context was made by
-// usage.WithoutMetering, OAuth token requests under /oidc/, and bodies that
-// are also an io.Writer (a connection, not a document) are never metered.
-// Unmetered responses are returned untouched, so a 101 response keeps its
-// writable body.
+// A response is metered when it has a 2xx status, a body other than nil
+// and http.NoBody, and a content type that usage.NewExtractor accepts.
+// Requests whose context was made by usage.WithoutMetering, OAuth token
+// requests under /oidc/, and bodies that are also an io.Writer (a
+// connection, not a document) are never metered. Unmetered responses are
+// returned untouched, so a 101 response keeps its writable body.
 //
 // A metered response's body is replaced by a wrapper that feeds the
 // extractor exactly the bytes each Read returns, with no read-ahead or
