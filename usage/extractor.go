@@ -107,6 +107,7 @@ func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
 		x.framing = &jsonFramer{scan: x.scan}
 	case mediaType == "application/vnd.amazon.eventstream":
 		x.framing = newEventStreamFramer(x)
+		x.bodyProvider, x.bodyRank = "aws-bedrock", rankFraming
 	default:
 		return nil, false
 	}

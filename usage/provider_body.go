@@ -15,6 +15,9 @@ const (
 	rankFormat
 	// rankMarker: a field only one vendor adds to an OpenAI-shaped body.
 	rankMarker
+	// rankFraming: a body framing only one vendor uses (the AWS event
+	// stream), which outranks the model format inside it.
+	rankFraming
 )
 
 // providerFromDocument returns the provider that d's own fields reveal and
