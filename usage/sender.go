@@ -71,7 +71,7 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	s := &Sender{
 		sink:          sink,
 		cfg:           cfg,
-		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize),
+		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers),
 		fold:          newFoldTable(cfg.maxFoldKeys),
 		ctx:           ctx,
 		cancel:        cancel,

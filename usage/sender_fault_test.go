@@ -2,7 +2,7 @@ package usage
 
 import (
 	"context"
-		"net/http"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"

@@ -26,8 +26,9 @@ type queueShard struct {
 	bytes    int64
 	maxBytes int64
 
-	// wakeAt is the length at which Record wakes the owning worker, so a
-	// full batch is sent without waiting for the batch interval.
+	// wakeAt is the length at which Record wakes the owning worker: its
+	// share of one batch, so that the worker's shards together hold about a
+	// full batch and it is sent without waiting for the batch interval.
 	wakeAt int
 	wake   chan struct{}
 
@@ -50,10 +51,12 @@ const (
 )
 
 // newEventQueue splits maxEvents and maxBytes over a number of shards that
-// grows with GOMAXPROCS. Every shard holds at least one event.
-func newEventQueue(maxEvents int, maxBytes int64, batchSize int) eventQueue {
+// grows with GOMAXPROCS. Every shard holds at least one event. Shard i
+// belongs to worker i % workers.
+func newEventQueue(maxEvents int, maxBytes int64, batchSize, workers int) eventQueue {
 	n := min(4*runtime.GOMAXPROCS(0), maxEvents)
 	q := eventQueue{shards: make([]queueShard, n)}
+	shardsPerWorker := max(n/workers, 1)
 	for i := range q.shards {
 		capacity := maxEvents / n
 		if i < maxEvents%n {
@@ -62,7 +65,7 @@ func newEventQueue(maxEvents int, maxBytes int64, batchSize int) eventQueue {
 		sh := &q.shards[i]
 		sh.ring = make([]Event, capacity)
 		sh.maxBytes = max(maxBytes/int64(n), 1)
-		sh.wakeAt = min(batchSize, capacity)
+		sh.wakeAt = max(min(batchSize/shardsPerWorker, capacity), 1)
 	}
 	return q
 }

@@ -76,7 +76,7 @@ func TestSenderSendsPartialBatchAfterInterval(t *testing.T) {
 
 func TestSenderSendsFullBatchWithoutWaiting(t *testing.T) {
 	sink := &recordingSink{}
-	s := NewSender(sink, WithBatchSize(4), WithBatchInterval(time.Hour), WithQueueEvents(4), WithWorkers(1))
+	s := NewSender(sink, WithBatchSize(4), WithBatchInterval(time.Hour), WithQueueEvents(64), WithWorkers(1))
 	defer closeSender(t, s)
 
 	for i := range 4 {
