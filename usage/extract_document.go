@@ -38,16 +38,22 @@ func (f *field) reset() {
 // text returns the field's JSON string value, or "" when it is unset, not
 // a string, or contains escape sequences (no name this package matches does).
 func (f *field) text() string {
+	return string(f.textBytes())
+}
+
+// textBytes is text without the copy: the returned slice aliases the field
+// and is nil where text returns "".
+func (f *field) textBytes() []byte {
 	if !f.set || len(f.raw) < 2 || f.raw[0] != '"' || f.raw[len(f.raw)-1] != '"' {
-		return ""
+		return nil
 	}
 	inner := f.raw[1 : len(f.raw)-1]
 	for _, c := range inner {
 		if c == '\\' {
-			return ""
+			return nil
 		}
 	}
-	return string(inner)
+	return inner
 }
 
 // document collects the members of one JSON document (a response, a stream

@@ -81,8 +81,12 @@ func (x *Extractor) applyDocument(d *document) {
 	}
 
 	for _, f := range []*field{&d.messageModel, &d.responseModel, &d.modelVersion, &d.model} {
-		if m := f.text(); m != "" {
-			x.model = m
+		if m := f.textBytes(); len(m) > 0 {
+			// Streams repeat the model in every event, so a string is
+			// allocated only when it changes.
+			if string(m) != x.model {
+				x.model = string(m)
+			}
 			break
 		}
 	}
