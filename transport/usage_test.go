@@ -347,7 +347,7 @@ func TestUsageReadCloseRace(t *testing.T) {
 		require.NoError(t, err)
 
 		var wg sync.WaitGroup
-		wg.Add(2)
+		wg.Add(3)
 		go func() {
 			defer wg.Done()
 			_, _ = io.Copy(io.Discard, resp.Body)
@@ -360,6 +360,7 @@ func TestUsageReadCloseRace(t *testing.T) {
 			}
 		}()
 		go func() {
+			defer wg.Done()
 			_ = resp.Body.Close()
 			_ = pw.CloseWithError(io.ErrClosedPipe)
 		}()
