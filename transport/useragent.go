@@ -153,7 +153,7 @@ func mergeUserAgent(existing, token string, rule MergeRule) string {
 // token as one of its products. A token inside a comment, such as
 // "(acme/1.0)", does not count.
 func containsProductToken(ua, token string) bool {
-	for _, field := range strings.Fields(ua) {
+	for field := range strings.FieldsSeq(ua) {
 		if field == token {
 			return true
 		}
