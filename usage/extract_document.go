@@ -35,14 +35,11 @@ func (f *field) reset() {
 	f.set = false
 }
 
-// text returns the field's JSON string value, or "" when it is unset, not
-// a string, or contains escape sequences (no name this package matches does).
-func (f *field) text() string {
-	return string(f.textBytes())
-}
-
-// textBytes is text without the copy: the returned slice aliases the field
-// and is nil where text returns "".
+// textBytes returns the field's JSON string value without its quotes, or
+// nil when it is unset, not a string, or contains escape sequences (no name
+// this package matches does). The slice aliases the field, so it is valid
+// until the next document; comparing string(b) with a constant does not
+// allocate.
 func (f *field) textBytes() []byte {
 	if !f.set || len(f.raw) < 2 || f.raw[0] != '"' || f.raw[len(f.raw)-1] != '"' {
 		return nil

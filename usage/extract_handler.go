@@ -1,9 +1,9 @@
 package usage
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
@@ -100,7 +100,7 @@ func (x *Extractor) applyDocument(d *document) {
 		x.warnings.add(fmt.Sprintf("usage: a usage object larger than %d bytes was ignored", maxUsageCapture))
 	}
 	if d.usage.set && !isResponsesSideUsage(d) {
-		if s, ok := decodeUsage(&x.warnings, d.usage.raw, d.usageLoc, d.typ.text()); ok {
+		if s, ok := decodeUsage(&x.warnings, d.usage.raw, d.usageLoc, d.typ.textBytes()); ok {
 			x.record(&s)
 		}
 	}
@@ -133,9 +133,9 @@ func (x *Extractor) record(s *snapshot) {
 // documentError reports whether d is an error event or error body, and the
 // error's type, code or status, which never includes the error message.
 func (x *Extractor) documentError(d *document) (string, bool) {
-	typ := d.typ.text()
+	typ := d.typ.textBytes()
 	isError := d.errorStart == '{' || d.errorStart == '"' ||
-		typ == "error" || typ == "response.failed" || x.sseEvent.text() == "error"
+		string(typ) == "error" || string(typ) == "response.failed" || string(x.sseEvent.textBytes()) == "error"
 	if !isError {
 		return "", false
 	}
@@ -145,8 +145,8 @@ func (x *Extractor) documentError(d *document) (string, bool) {
 			return name, true
 		}
 	}
-	if typ != "" {
-		return typ, true
+	if len(typ) > 0 {
+		return sanitizeName(typ), true
 	}
 	return "unknown", true
 }
@@ -179,5 +179,5 @@ func errorName(f *field) string {
 // with a top-level usage object. Such events (response.tool_usage.*) count
 // a tool's own work; the request's usage is only in response.usage.
 func isResponsesSideUsage(d *document) bool {
-	return d.usageLoc == locUsage && strings.HasPrefix(d.typ.text(), "response.")
+	return d.usageLoc == locUsage && bytes.HasPrefix(d.typ.textBytes(), []byte("response."))
 }

@@ -1,9 +1,6 @@
 package usage
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
 // Ranks of the provider evidence a document gives. A stronger rank replaces
 // a weaker one; the first of equal rank is kept.
@@ -27,22 +24,22 @@ const (
 // itself all send plain OpenAI-shaped bodies, so those report "openai"
 // unless the request host says otherwise (see providerFromRequest).
 func providerFromDocument(d *document) (string, int) {
-	typ := d.typ.text()
-	object := d.object.text()
+	typ := d.typ.textBytes()
+	object := d.object.textBytes()
 
 	switch {
 	case d.sawPromptFilter:
 		return "azure-openai", rankMarker
 	case d.sawXGroq:
 		return "groq", rankMarker
-	case d.sawRouterProvider && strings.HasPrefix(object, "chat.completion"):
+	case d.sawRouterProvider && bytes.HasPrefix(object, []byte("chat.completion")):
 		return "openrouter", rankMarker
 	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"prompt_cache_hit_tokens"`)):
 		return "deepseek", rankMarker
 	}
-	if fp := d.fingerprint.text(); fp != "" {
+	if fp := d.fingerprint.textBytes(); len(fp) > 0 {
 		switch {
-		case fp == "fp_ollama":
+		case string(fp) == "fp_ollama":
 			return "ollama", rankMarker
 		case isTGIFingerprint(fp):
 			return "tgi", rankMarker
@@ -50,19 +47,19 @@ func providerFromDocument(d *document) (string, int) {
 	}
 
 	switch {
-	case typ == "message_start" && !d.sawMessageUsage:
+	case string(typ) == "message_start" && !d.sawMessageUsage:
 		return "anthropic-compatible", rankFormat
-	case isAnthropicEvent(typ) || strings.HasPrefix(typ, "content_block_") || typ == "message_stop":
+	case isAnthropicEvent(typ) || bytes.HasPrefix(typ, []byte("content_block_")) || string(typ) == "message_stop":
 		return "anthropic", rankFormat
-	case typ == "error" && strings.HasSuffix(d.errorType.text(), "_error"):
+	case string(typ) == "error" && bytes.HasSuffix(d.errorType.textBytes(), []byte("_error")):
 		return "anthropic", rankFormat
-	case strings.HasPrefix(typ, "response.") || object == "response":
+	case bytes.HasPrefix(typ, []byte("response.")) || string(object) == "response":
 		return "openai", rankFormat
 	case d.usageLoc == locUsageMetadata || d.modelVersion.set || d.errorState.set:
 		return "gemini", rankFormat
 	case d.usageLoc == locInvocationMetrics:
 		return "aws-bedrock", rankFormat
-	case d.usageLoc == locBilledUnits || isCohereEvent(typ, d.eventType.text()):
+	case d.usageLoc == locBilledUnits || isCohereEvent(typ, d.eventType.textBytes()):
 		return "cohere", rankFormat
 	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"billed_units"`)):
 		return "cohere", rankFormat
@@ -70,8 +67,8 @@ func providerFromDocument(d *document) (string, int) {
 		return "aws-bedrock", rankFormat
 	case d.promptEvalCount.set || d.evalCount.set || (d.sawDone && d.model.set):
 		return "ollama", rankFormat
-	case strings.HasPrefix(object, "chat.completion") || object == "text_completion" ||
-		object == "embedding" || (object == "list" && d.usage.set):
+	case bytes.HasPrefix(object, []byte("chat.completion")) || string(object) == "text_completion" ||
+		string(object) == "embedding" || (string(object) == "list" && d.usage.set):
 		return "openai", rankCompatible
 	}
 	return "", rankNone
@@ -79,23 +76,23 @@ func providerFromDocument(d *document) (string, int) {
 
 // isTGIFingerprint reports whether fp is a Text Generation Inference
 // system_fingerprint, which starts with the server version ("3.1.2-native").
-func isTGIFingerprint(fp string) bool {
-	major, rest, ok := strings.Cut(fp, ".")
-	if !ok || major == "" || strings.Trim(major, "0123456789") != "" {
+func isTGIFingerprint(fp []byte) bool {
+	major, rest, ok := bytes.Cut(fp, []byte("."))
+	if !ok || len(major) == 0 || len(bytes.Trim(major, "0123456789")) != 0 {
 		return false
 	}
-	return strings.Contains(rest, "-")
+	return bytes.IndexByte(rest, '-') >= 0
 }
 
 // isCohereEvent reports whether typ (v2) or eventType (v1) names a Cohere
 // chat stream event; Cohere's v2 event types are hyphenated.
-func isCohereEvent(typ, eventType string) bool {
-	switch typ {
+func isCohereEvent(typ, eventType []byte) bool {
+	switch string(typ) {
 	case "message-start", "content-start", "content-delta", "content-end", "message-end",
 		"tool-plan-delta", "tool-call-start", "tool-call-delta", "tool-call-end", "citation-start", "citation-end":
 		return true
 	}
-	switch eventType {
+	switch string(eventType) {
 	case "stream-start", "text-generation", "stream-end", "search-results", "citation-generation", "tool-calls-generation":
 		return true
 	}

@@ -87,7 +87,7 @@ const (
 // decodeUsage decodes the usage object raw, found at loc in a document of
 // type docType, into a snapshot. It returns false when raw is not an object
 // or carries no count it knows. Rejected counts add warnings to w.
-func decodeUsage(w *warnings, raw []byte, loc usageLocation, docType string) (snapshot, bool) {
+func decodeUsage(w *warnings, raw []byte, loc usageLocation, docType []byte) (snapshot, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return snapshot{}, false
 	}
@@ -117,7 +117,7 @@ func decodeUsage(w *warnings, raw []byte, loc usageLocation, docType string) (sn
 }
 
 // fieldsSnapshot picks the family of f from its location and fields.
-func fieldsSnapshot(w *warnings, f *usageFields, loc usageLocation, docType string) snapshot {
+func fieldsSnapshot(w *warnings, f *usageFields, loc usageLocation, docType []byte) snapshot {
 	switch {
 	case loc == locUsageMetadata:
 		return geminiSnapshot(w, f)
@@ -247,6 +247,10 @@ func ollamaSnapshot(w *warnings, promptEval, eval count) snapshot {
 
 // isAnthropicEvent reports whether docType is the type of an Anthropic
 // Messages response or stream event whose top-level usage is Anthropic's.
-func isAnthropicEvent(docType string) bool {
-	return docType == "message" || docType == "message_delta" || docType == "message_start"
+func isAnthropicEvent(docType []byte) bool {
+	switch string(docType) {
+	case "message", "message_delta", "message_start":
+		return true
+	}
+	return false
 }
