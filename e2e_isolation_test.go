@@ -55,7 +55,7 @@ func testUserIsolation(t *testing.T, users, requestsPerUser int) {
 	require.NoError(t, err)
 	upstream := testservers.NewServer(testservers.Replay(body))
 	defer upstream.Close()
-	workspace := testservers.NewServer(testservers.Workspace(body))
+	workspace := testservers.NewServer(testservers.Workspace{Invocation: body}.Handler())
 	defer workspace.Close()
 
 	watch := newSecretWatch(t)
