@@ -121,6 +121,17 @@ func (t *foldTable) barrier() {
 	t.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
 }
 
+// sameFoldKey reports whether e folds into total: the same token, workspace,
+// product, model and usage source. Strings that share memory compare in
+// constant time, which is the common case for events of one caller.
+func sameFoldKey(total, e *Event) bool {
+	return total.Credential.Token == e.Credential.Token &&
+		total.Credential.Host == e.Credential.Host &&
+		total.Product == e.Product &&
+		total.Model == e.Model &&
+		total.Source == e.Source
+}
+
 // foldedCopy starts a total from one event. Raw and Warnings describe a single
 // response, so a total carries neither.
 func foldedCopy(e *Event) Event {
@@ -135,7 +146,7 @@ func foldedCopy(e *Event) Event {
 // earliest, Complete holds only when every response was complete, and a
 // request field that differs between the responses is cleared.
 func mergeInto(total *Event, e *Event) {
-	total.Usage = total.Usage.Add(e.Usage)
+	addUsage(&total.Usage, &e.Usage)
 	total.Count += e.Count
 	total.Duration += e.Duration
 	total.Complete = total.Complete && e.Complete
@@ -166,4 +177,15 @@ func newFoldID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return "fold-" + hex.EncodeToString(b[:])
+}
+
+// addUsage adds the counts of v to u in place, saturating like [Usage.Add]
+// without copying either value.
+func addUsage(u, v *Usage) {
+	u.InputTokens = addSaturating(u.InputTokens, v.InputTokens)
+	u.OutputTokens = addSaturating(u.OutputTokens, v.OutputTokens)
+	u.TotalTokens = addSaturating(u.TotalTokens, v.TotalTokens)
+	u.CachedInputTokens = addSaturating(u.CachedInputTokens, v.CachedInputTokens)
+	u.CacheCreationInputTokens = addSaturating(u.CacheCreationInputTokens, v.CacheCreationInputTokens)
+	u.ReasoningTokens = addSaturating(u.ReasoningTokens, v.ReasoningTokens)
 }

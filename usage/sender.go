@@ -23,7 +23,8 @@ const shutdownGrace = time.Second
 // event into a total per token, workspace, product, model and usage source,
 // so token sums stay exact. Only when the number of distinct totals reaches
 // its own bound are events dropped. Every drop is counted in [Sender.Stats]
-// by reason.
+// by reason. Besides that bound, each queue shard keeps one total of its own
+// for the key it saw last, so a burst of one key folds without a shared lock.
 //
 // A Sender is safe for concurrent use. Events keep their ID across retries. A
 // Sender built with a nil sink counts every event as dropped. Events whose
@@ -125,7 +126,7 @@ func (s *Sender) Record(e Event) {
 		result = s.queue.pick().push(&e, size, &s.closed)
 	}
 	switch result {
-	case pushed:
+	case pushed, pushFolded:
 		return
 	case pushClosed:
 		s.counters.closed.Add(count)

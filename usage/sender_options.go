@@ -86,8 +86,10 @@ func WithQueueBytes(n int64) SenderOption {
 }
 
 // WithMaxFoldKeys sets the maximum number of distinct folded totals (one per
-// token, workspace, product, model and usage source). Events recorded while
-// the queue is full and every total slot is taken by another key are dropped.
+// token, workspace, product, model and usage source) in the Sender's fold
+// table. Each queue shard also keeps one total of its own beyond this bound.
+// Events recorded while the queue is full and every total slot is taken by
+// another key are dropped.
 func WithMaxFoldKeys(n int) SenderOption {
 	return func(c *senderConfig) {
 		if n > 0 {

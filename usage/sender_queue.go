@@ -32,11 +32,19 @@ type queueShard struct {
 	wakeAt int
 	wake   chan struct{}
 
-	// recorded, enqueued and dequeued are counted per shard so that Stats
-	// can read them at any time without a shared hot counter.
+	// overflow is a folded total of events that found the ring full, kept
+	// in the shard so that a burst of one key folds under the shard lock
+	// alone. It is valid when hasOverflow is set. Events of another key go
+	// to the Sender's fold table.
+	overflow    Event
+	hasOverflow bool
+
+	// recorded, enqueued, dequeued and folded are counted per shard so that
+	// Stats can read them at any time without a shared hot counter.
 	recorded atomic.Int64
 	enqueued atomic.Int64
 	dequeued atomic.Int64
+	folded   atomic.Int64
 
 	_ [64]byte
 }
@@ -46,6 +54,7 @@ type pushResult int
 
 const (
 	pushed pushResult = iota
+	pushFolded
 	pushFull
 	pushClosed
 )
@@ -77,8 +86,10 @@ func (q *eventQueue) pick() *queueShard {
 }
 
 // push copies *e into the ring unless the ring is full in events or bytes, or
-// closed is set. closed is read under the shard lock, so once Close has held
-// every shard lock after setting it, no event can enter the queue.
+// closed is set. When the ring is full, it adds *e to the shard's overflow
+// total if that is empty or has the key of *e. closed is read under the
+// shard lock, so once Close has held every shard lock after setting it, no
+// event can enter the queue.
 func (sh *queueShard) push(e *Event, size int64, closed *atomic.Bool) pushResult {
 	sh.mu.Lock()
 	if closed.Load() {
@@ -86,8 +97,13 @@ func (sh *queueShard) push(e *Event, size int64, closed *atomic.Bool) pushResult
 		return pushClosed
 	}
 	if sh.length == len(sh.ring) || (sh.bytes+size > sh.maxBytes && sh.length > 0) || size > sh.maxBytes {
+		result := sh.foldOverflow(e)
 		sh.mu.Unlock()
-		return pushFull
+
+		if result == pushFolded {
+			sh.folded.Add(int64(e.Count))
+		}
+		return result
 	}
 
 	tail := sh.head + sh.length
@@ -107,10 +123,33 @@ func (sh *queueShard) push(e *Event, size int64, closed *atomic.Bool) pushResult
 	return pushed
 }
 
+// foldOverflow adds *e to the overflow total when the total is empty or has
+// the same key. The caller holds the shard lock.
+func (sh *queueShard) foldOverflow(e *Event) pushResult {
+	if !sh.hasOverflow {
+		sh.overflow = foldedCopy(e)
+		sh.hasOverflow = true
+		return pushFolded
+	}
+	if !sameFoldKey(&sh.overflow, e) {
+		return pushFull
+	}
+	mergeInto(&sh.overflow, e)
+	return pushFolded
+}
+
 // drain moves up to limit events from the ring to dst and clears their
-// slots, so the ring keeps no references to delivered strings.
+// slots, so the ring keeps no references to delivered strings. It then
+// moves the overflow total, with a fresh ID, to dst.
 func (sh *queueShard) drain(dst []Event, limit int) []Event {
 	sh.mu.Lock()
+	if sh.hasOverflow {
+		dst = append(dst, sh.overflow)
+		sh.overflow = Event{}
+		sh.hasOverflow = false
+		dst[len(dst)-1].ID = newFoldID()
+	}
+
 	n := min(sh.length, limit)
 	var count int64
 	for range n {

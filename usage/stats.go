@@ -90,10 +90,11 @@ func (s *Sender) Stats() Stats {
 		sh := &s.queue.shards[i]
 		st.Recorded += sh.recorded.Load()
 		st.Queued += sh.enqueued.Load() - sh.dequeued.Load()
+		st.Folded += sh.folded.Load()
 	}
 
 	c := &s.counters
-	st.Folded = c.folded.Load()
+	st.Folded += c.folded.Load()
 	st.Sent = c.sent.Load()
 	st.Retried = c.retried.Load()
 	st.Failed = c.failed.Load()
