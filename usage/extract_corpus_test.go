@@ -102,12 +102,12 @@ func corpusURL(row corpusRow) string {
 	case "cohere":
 		return "https://api.cohere.com/v2/chat"
 	default:
-		// Self-hosted servers (Ollama, TGI, gateways) are told from the body.
+		// Self-hosted servers (Ollama, TGI, gateways) are identified by the body.
 		return "http://127.0.0.1:8080/v1/chat/completions"
 	}
 }
 
-// feeder returns the chunkings each corpus body is fed in: whole, random
+// feeders returns the chunkings each corpus body is fed in: whole, random
 // sizes under several seeds, and one byte at a time.
 func feeders() map[string]func(body []byte) [][]byte {
 	out := map[string]func([]byte) [][]byte{

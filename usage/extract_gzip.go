@@ -9,8 +9,8 @@ import (
 
 // gzipFramer decompresses a gzip-encoded body on the side and passes the
 // decoded bytes to the framer of its content type. The caller still reads
-// the compressed bytes; only the extractor sees the decoded ones. The
-// gunzip.Writer runs one goroutine per body, which finish always stops.
+// the compressed bytes unchanged. The gunzip.Writer runs one goroutine per
+// body, which finish always stops.
 type gzipFramer struct {
 	x     *Extractor
 	inner framer

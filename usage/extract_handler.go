@@ -115,8 +115,8 @@ func (x *Extractor) applyDocument(d *document) {
 }
 
 // record merges a decoded snapshot. Streams repeat cumulative snapshots, so
-// the last wins; an all-zero placeholder after real counts is ignored, and
-// Bedrock's invocation metrics only fill in when nothing else was reported.
+// the last one wins. An all-zero placeholder after real counts is ignored.
+// Bedrock's invocation metrics count only when no other usage was seen.
 func (x *Extractor) record(s *snapshot) {
 	if x.found {
 		if s.zero() && !x.snap.zero() {

@@ -44,11 +44,14 @@ type framer interface {
 // caller reads it. It keeps O(1) memory whatever the body size: it never
 // buffers the body, only bounded captures of the few members it reads (a
 // usage object of at most 16 KiB, a model name of at most 256 bytes). An
-// Extractor is not safe for concurrent use; its methods must not be called
-// after Finish.
+// Extractor is not safe for concurrent use. After Finish, Write ignores its
+// input.
 //
-// Provider detection relies on the request host where bodies look alike;
-// provider_body.go lists what the body alone cannot tell apart.
+// The provider comes from the request host (req.Host, else req.URL.Host)
+// when it is a known API host, else from the body. Mistral, Databricks
+// (outside /serving-endpoints/ paths), vLLM and the Hugging Face router
+// send bodies shaped like OpenAI's, so without their host they report
+// "openai".
 type Extractor struct {
 	framing framer
 	scan    *jsonscan.Scanner

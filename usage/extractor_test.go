@@ -3,6 +3,7 @@ package usage
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -151,6 +152,8 @@ func TestProviderFromHost(t *testing.T) {
 		{"http://127.0.0.1:9000/v1/chat/completions", "api.groq.com", "groq"},
 		{"http://127.0.0.1:9000/v1/chat/completions", "API.DeepSeek.com.:443", "deepseek"},
 		{"https://notopenrouter.ai/v1", "", ""},
+		{"https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/google/models/gemini-2.5-pro:generateContent", "", "gemini"},
+		{"https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.url+tc.host, func(t *testing.T) {
@@ -266,4 +269,46 @@ func TestExtractorMemoryIsBounded(t *testing.T) {
 	got := x.Finish(true)
 	assert.Equal(t, int64(11), got.Usage.TotalTokens)
 	assert.Less(t, int64(after)-int64(before), int64(256<<10), "live heap grew by %d bytes over 32 MiB of body", int64(after)-int64(before))
+}
+
+func TestCohereV1StreamEnd(t *testing.T) {
+	body := `{"is_finished":false,"event_type":"text-generation","text":"Hi"}` + "\n" +
+		`{"is_finished":true,"event_type":"stream-end","response":{"text":"Hi","meta":{"billed_units":{"input_tokens":6,"output_tokens":2}}}}` + "\n"
+	got := extractEverySplit(t, loopbackURL, ndjsonType, body)
+
+	assert.Equal(t, "cohere", got.Provider)
+	assert.Equal(t, int64(6), got.Usage.InputTokens)
+	assert.Equal(t, int64(8), got.Usage.TotalTokens)
+	assert.JSONEq(t, `{"input_tokens":6,"output_tokens":2}`, string(got.Usage.Raw))
+}
+
+func TestInvocationMetricsOnlyFillIn(t *testing.T) {
+	chunk := func(event string) string {
+		return string(eventFrame([][2]string{{":event-type", "chunk"}, {":message-type", "event"}},
+			`{"bytes":"`+base64.StdEncoding.EncodeToString([]byte(event))+`"}`))
+	}
+
+	withMessages := chunk(`{"type":"message_start","message":{"model":"claude-b","usage":{"input_tokens":4,"cache_read_input_tokens":10,"output_tokens":1}}}`) +
+		chunk(`{"type":"message_delta","usage":{"output_tokens":3}}`) +
+		chunk(`{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":4,"outputTokenCount":3}}`)
+	got := extractEverySplit(t, bedrockURL, awsType, withMessages)
+	assert.Equal(t, int64(14), got.Usage.InputTokens, "Anthropic's own usage, with its cache reads, is kept")
+	assert.Equal(t, int64(10), got.Usage.CachedInputTokens)
+	assert.Equal(t, "claude-b", got.Model)
+
+	metricsOnly := chunk(`{"generation":"hi","prompt_token_count":null}`) +
+		chunk(`{"generation":"","amazon-bedrock-invocationMetrics":{"inputTokenCount":9,"outputTokenCount":5,"invocationLatency":3}}`)
+	got = extractEverySplit(t, bedrockURL, awsType, metricsOnly)
+	assert.True(t, got.Found)
+	assert.Equal(t, int64(9), got.Usage.InputTokens)
+	assert.Equal(t, int64(14), got.Usage.TotalTokens)
+	assert.Equal(t, "aws-bedrock", got.Provider)
+}
+
+func TestInvokeChunkNotBase64(t *testing.T) {
+	body := string(eventFrame([][2]string{{":event-type", "chunk"}, {":message-type", "event"}}, `{"bytes":"%%%not base64"}`))
+	got := extractString(t, bedrockURL, awsType, body)
+
+	assert.False(t, got.Found)
+	assert.Equal(t, []string{"usage: an InvokeModel stream chunk is not valid base64; skipped"}, got.Warnings)
 }

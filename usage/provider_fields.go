@@ -71,7 +71,8 @@ type billedUnits struct {
 	OutputTokens count `json:"output_tokens"`
 }
 
-// usageLocation is where in a document a usage object was found.
+// usageLocation is the member path at which a document carried a usage
+// object.
 type usageLocation uint8
 
 const (
@@ -86,7 +87,7 @@ const (
 
 // decodeUsage decodes the usage object raw, found at loc in a document of
 // type docType, into a snapshot. It returns false when raw is not an object
-// or carries no count it knows. Rejected counts add warnings to w.
+// or carries no count it recognizes. Rejected counts add warnings to w.
 func decodeUsage(w *warnings, raw []byte, loc usageLocation, docType []byte) (snapshot, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return snapshot{}, false
@@ -203,9 +204,9 @@ func geminiSnapshot(w *warnings, f *usageFields) snapshot {
 	}
 }
 
-// NOTE: Bedrock's documentation does not state whether inputTokens includes
-// cache reads and writes; this follows Anthropic's models on Bedrock, where
-// it does not, so they are added to the input.
+// NOTE: Bedrock's documentation does not say whether inputTokens includes
+// cache reads and writes. This assumes it does not, as for Anthropic's own
+// API, so they are added to the input.
 func bedrockConverseSnapshot(w *warnings, f *usageFields) snapshot {
 	return snapshot{
 		family:     familyBedrockConverse,

@@ -19,6 +19,7 @@ func hostProviders() []struct{ suffix, provider string } {
 		{"api.anthropic.com", "anthropic"},
 		{"generativelanguage.googleapis.com", "gemini"},
 		{"aiplatform.googleapis.com", "gemini"},
+		{"-aiplatform.googleapis.com", "gemini"},
 		{".amazonaws.com", "aws-bedrock"},
 		{".cloud.databricks.com", "databricks"},
 		{".gcp.databricks.com", "databricks"},
@@ -60,6 +61,11 @@ func providerFromRequest(req *http.Request) string {
 		if hp.provider == "aws-bedrock" && !strings.HasPrefix(host, "bedrock") {
 			continue
 		}
+		if strings.HasSuffix(hp.suffix, "aiplatform.googleapis.com") && !isGooglePublisher(req.URL.Path) {
+			// Vertex AI also serves other publishers' models (Anthropic's
+			// under /publishers/anthropic/), whose bodies name them.
+			return ""
+		}
 		if hp.provider == "huggingface-router" {
 			return routerProvider(req.URL)
 		}
@@ -72,8 +78,17 @@ func providerFromRequest(req *http.Request) string {
 	return ""
 }
 
+// isGooglePublisher reports whether a Vertex AI path addresses one of
+// Google's own models, or names no publisher at all.
+func isGooglePublisher(path string) bool {
+	return !strings.Contains(path, "/publishers/") || strings.Contains(path, "/publishers/google/")
+}
+
+// matchesHost reports whether host is suffix or a subdomain of it; a
+// suffix that starts with "." or "-" matches as a plain string suffix
+// (Vertex AI's hosts are {region}-aiplatform.googleapis.com).
 func matchesHost(host, suffix string) bool {
-	if strings.HasPrefix(suffix, ".") {
+	if strings.HasPrefix(suffix, ".") || strings.HasPrefix(suffix, "-") {
 		return strings.HasSuffix(host, suffix)
 	}
 	return host == suffix || strings.HasSuffix(host, "."+suffix)

@@ -1,9 +1,10 @@
 // Package jsonscan scans a stream of JSON text incrementally, as arbitrary
 // slices of it arrive, and captures the raw bytes of the few object members a
 // caller asks for. It keeps O(1) memory whatever the input size: it tracks
-// the nesting depth, whether each of the outermost 64 levels is an object or
-// an array, the keys of the outermost [MaxPathLen] object levels, and one
-// bounded capture buffer. It never buffers the input.
+// the nesting depth, whether each level is an object or an array (up to
+// [MaxNesting] levels), the keys of the outermost
+// [MaxPathLen] object levels of a document, and one capture buffer bounded
+// by the largest limit its Handler requests. It never buffers the input.
 //
 // The input is a sequence of JSON values separated by whitespace. A
 // document is a top-level object, or an object element of a top-level array,
