@@ -85,6 +85,7 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	for i := range s.workers {
 		s.workers[i] = newSenderWorker(s)
 	}
+	s.workers[0].reportsDrops = true
 	for i := range s.queue.shards {
 		w := s.workers[i%len(s.workers)]
 		sh := &s.queue.shards[i]

@@ -1,10 +1,12 @@
 package usage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -443,4 +445,38 @@ func TestSenderInvalidOptionsKeepDefaults(t *testing.T) {
 	assert.Equal(t, DefaultSenderBatchSize, s.cfg.batchSize)
 	assert.Equal(t, DefaultSenderMaxAttempts, s.cfg.maxAttempts)
 	closeSender(t, s)
+}
+
+func TestSenderLogsDropsAndFailures(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	sink := &recordingSink{fail: func(context.Context, int, []Event) error {
+		return Permanent(errors.New("credential rejected"))
+	}}
+	s := NewSender(sink, WithSenderLogger(logger), WithBatchInterval(10*time.Millisecond))
+	s.Record(testEvent(t, "a", 1, "m", 1, 1))
+	require.Error(t, s.Close(context.Background()))
+	s.Record(testEvent(t, "late", 1, "m", 1, 1))
+
+	text := logs.String()
+	assert.Contains(t, text, "usage: batch failed")
+	assert.Contains(t, text, "reason=\"permanent error\"")
+	assert.NotContains(t, text, "token-1")
+}
+
+func TestSenderLogsDropCounts(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	release := make(chan struct{})
+	s := NewSender(blockingSink(release), WithSenderLogger(logger), WithQueueEvents(1), WithMaxFoldKeys(1),
+		WithWorkers(1), WithBatchInterval(10*time.Millisecond))
+	for i := range 20 {
+		s.Record(testEvent(t, fmt.Sprint(i), 1, fmt.Sprintf("model-%d", i), 1, 1))
+	}
+	close(release)
+	closeSender(t, s)
+
+	text := logs.String()
+	assert.Contains(t, text, "usage: events dropped")
+	assert.Contains(t, text, fmt.Sprintf("total=%d", s.Stats().Dropped.Total()))
 }

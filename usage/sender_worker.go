@@ -25,6 +25,11 @@ type senderWorker struct {
 	// only as a map key in memory and never logged.
 	batches map[string][]Event
 	buffer  []Event
+
+	// reportsDrops is set on one worker, which logs the drop counters once
+	// per batch interval when they changed. Record itself never logs.
+	reportsDrops bool
+	lastDrops    DropCounts
 }
 
 func newSenderWorker(s *Sender) *senderWorker {
@@ -46,6 +51,7 @@ func (w *senderWorker) run() {
 		case <-w.s.stop:
 			w.collect()
 			w.sendAll()
+			w.logDrops()
 			return
 
 		case finished := <-w.flush:
@@ -59,6 +65,7 @@ func (w *senderWorker) run() {
 		case <-ticker.C:
 			w.collect()
 			w.sendAll()
+			w.logDrops()
 		}
 	}
 }
@@ -172,6 +179,28 @@ func (w *senderWorker) send(batch []Event) {
 		}
 		s.counters.retried.Add(countEvents(remaining))
 	}
+}
+
+// logDrops logs how many events were dropped since the last call, by reason,
+// when this worker reports drops and the counts changed.
+func (w *senderWorker) logDrops() {
+	if !w.reportsDrops {
+		return
+	}
+	drops := w.s.Stats().Dropped
+	if drops == w.lastDrops {
+		return
+	}
+
+	last := w.lastDrops
+	w.lastDrops = drops
+	w.s.cfg.logger.LogAttrs(context.Background(), slog.LevelWarn, "usage: events dropped",
+		slog.Int64("closed", drops.Closed-last.Closed),
+		slog.Int64("fold_keys_full", drops.FoldKeysFull-last.FoldKeysFull),
+		slog.Int64("fold_collision", drops.FoldCollision-last.FoldCollision),
+		slog.Int64("shutdown", drops.Shutdown-last.Shutdown),
+		slog.Int64("no_sink", drops.NoSink-last.NoSink),
+		slog.Int64("total", drops.Total()))
 }
 
 // sendOnce calls the sink, turning a panic into a permanent error so a broken
