@@ -193,10 +193,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			i++
 
 		case stLiteral:
-			j := i
-			for j < len(p) && !isDelimiter(p[j]) {
-				j++
-			}
+			j := s.skipLiterals(p, i)
 			if j == len(p) {
 				i = j
 				continue
@@ -234,6 +231,39 @@ func (s *Scanner) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// skipLiterals returns the index of the delimiter that ends the literal at
+// p[i], or len(p). Inside an array whose elements are not being captured, a
+// comma followed by another literal does not end the run: such elements need
+// no state change, so a vector of numbers is scanned in this one loop.
+func (s *Scanner) skipLiterals(p []byte, i int) int {
+	inArray := s.isArray(s.depth) && !(s.capturing && s.capDepth == s.depth)
+
+	j := i
+	for {
+		for j < len(p) && !isDelimiter(p[j]) {
+			j++
+		}
+		if !inArray || j == len(p) || p[j] != ',' {
+			return j
+		}
+
+		next := j + 1
+		for next < len(p) && isSpace(p[next]) {
+			next++
+		}
+		if next == len(p) || !isLiteralStart(p[next]) {
+			return j
+		}
+		j = next + 1
+	}
+}
+
+// isLiteralStart reports whether c begins a number or a true, false or null
+// literal.
+func isLiteralStart(c byte) bool {
+	return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'
+}
+
 // beginValue starts the value whose first byte is p[i].
 func (s *Scanner) beginValue(p []byte, i int) {
 	c := p[i]
@@ -269,7 +299,7 @@ func (s *Scanner) beginValue(p []byte, i int) {
 	case c == '"':
 		s.inKey = false
 		s.st = stString
-	case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
+	case isLiteralStart(c):
 		s.st = stLiteral
 	default:
 		s.fail()
@@ -422,6 +452,23 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
+// Bit c of delimitersLow (c < 64) or bit c-64 of delimitersHigh (64 <= c <
+// 128) is set when byte c ends a number or a true, false or null literal.
+const (
+	delimitersLow  uint64 = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r' | 1<<',' | 1<<':' | 1<<'"'
+	delimitersHigh uint64 = 1<<('}'-64) | 1<<(']'-64) | 1<<('{'-64) | 1<<('['-64)
+)
+
+// isDelimiter reports whether c ends a literal. It tests a bit mask rather
+// than comparing c with each delimiter, because it runs once per byte of
+// every number and numbers fill embedding vectors.
 func isDelimiter(c byte) bool {
-	return isSpace(c) || c == ',' || c == '}' || c == ']' || c == ':' || c == '"' || c == '{' || c == '['
+	switch {
+	case c < 64:
+		return delimitersLow>>c&1 != 0
+	case c < 128:
+		return delimitersHigh>>(c-64)&1 != 0
+	default:
+		return false
+	}
 }
