@@ -62,8 +62,8 @@ type document struct {
 	fingerprint                 field
 
 	// errorStart is the first byte of a top-level "error" or
-	// "response.error" value, which tells an error object or string from
-	// null; 0 when the document has neither.
+	// "response.error" value, which distinguishes an error object or string
+	// from null. It is 0 when the document has neither.
 	errorStart                       byte
 	errorType, errorCode, errorState field
 

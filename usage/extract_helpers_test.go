@@ -16,7 +16,7 @@ func extractString(t *testing.T, rawURL, contentType, body string) Result {
 }
 
 // extractEverySplit extracts body whole, split in two at every byte
-// boundary, and one byte at a time; it requires all runs to agree and
+// boundary, and one byte at a time. It requires all runs to agree and
 // returns the result of the whole run.
 func extractEverySplit(t *testing.T, rawURL, contentType, body string) Result {
 	t.Helper()

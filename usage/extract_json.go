@@ -25,7 +25,7 @@ func (f *jsonFramer) finish(bool) bool {
 }
 
 // ndjsonFramer feeds a newline-delimited JSON body (Ollama's native
-// streams) to the scanner. Each line is one value; a line that is not a
+// streams) to the scanner. Each line is one value. A line that is not a
 // complete value is dropped at its newline, so one bad line does not hide
 // the lines after it.
 type ndjsonFramer struct {

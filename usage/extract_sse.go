@@ -2,7 +2,7 @@ package usage
 
 import "bytes"
 
-// sseState is where an sseFramer is within the current line.
+// sseState is the position of an sseFramer within the current line.
 type sseState uint8
 
 const (
@@ -19,11 +19,12 @@ const maxSSEFieldName = 8
 
 // sseFramer parses a text/event-stream body as the HTML Living Standard's
 // "event stream interpretation" describes, without buffering lines. The
-// value of each data line streams straight into the JSON scanner, lines of
-// one event joined with "\n"; comment lines (":") and unknown fields are
-// skipped; lines end with LF, CRLF or a lone CR. An event's JSON document
-// is applied when its closing brace arrives, and the event ends at a blank
-// line, which also drops a document left incomplete.
+// value of each data line streams straight into the JSON scanner, and the
+// data lines of one event are joined with "\n". Comment lines (":"),
+// unknown fields and a leading byte order mark are skipped. Lines end with
+// LF, CRLF or a lone CR. An event's JSON document is applied when its
+// closing brace arrives. A blank line ends the event and drops a document
+// left incomplete.
 type sseFramer struct {
 	x  *Extractor
 	st sseState
@@ -39,7 +40,15 @@ type sseFramer struct {
 	// 0 other. eventHasData is set once the current event had a data line.
 	field        byte
 	eventHasData bool
+
+	// bomSeen counts the bytes of a leading UTF-8 byte order mark matched
+	// so far; it is len(utf8BOM) once the stream is past its start.
+	bomSeen int
 }
+
+// utf8BOM is the byte order mark that the standard drops from the start of
+// a stream.
+const utf8BOM = "\xEF\xBB\xBF"
 
 func newSSEFramer(x *Extractor) *sseFramer {
 	return &sseFramer{x: x}
@@ -48,6 +57,15 @@ func newSSEFramer(x *Extractor) *sseFramer {
 func (f *sseFramer) write(p []byte) {
 	for i := 0; i < len(p); {
 		c := p[i]
+
+		if f.bomSeen < len(utf8BOM) {
+			if c == utf8BOM[f.bomSeen] {
+				f.bomSeen++
+				i++
+				continue
+			}
+			f.bomSeen = len(utf8BOM)
+		}
 
 		if f.afterCR {
 			f.afterCR = false

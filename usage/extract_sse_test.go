@@ -113,3 +113,10 @@ func TestSSEEventNameSplitAnywhere(t *testing.T) {
 	assert.Contains(t, got.Warnings[0], "error")
 	assert.NotContains(t, got.Warnings[0], "overloaded", "warnings carry no message text")
 }
+
+func TestSSELeadingByteOrderMark(t *testing.T) {
+	got := extractEverySplit(t, openAIURL, sseType, "\xEF\xBB\xBFdata: "+sseUsageChunk+"\n\n")
+
+	assert.True(t, got.Found, "the byte order mark does not hide the first field")
+	assert.Equal(t, int64(17), got.Usage.TotalTokens)
+}

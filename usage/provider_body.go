@@ -22,7 +22,7 @@ const (
 //
 // What the body cannot tell apart: Mistral, Databricks, vLLM and OpenAI
 // itself all send plain OpenAI-shaped bodies, so those report "openai"
-// unless the request host says otherwise (see providerFromRequest).
+// unless the request host names another provider (see providerFromRequest).
 func providerFromDocument(d *document) (string, int) {
 	typ := d.typ.textBytes()
 	object := d.object.textBytes()

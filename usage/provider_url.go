@@ -38,8 +38,8 @@ func hostProviders() []struct{ suffix, provider string } {
 
 // providerFromRequest returns the provider that req's host names, or "".
 // It reads req.Host before req.URL.Host, so a test that dials a loopback
-// server can still present a provider's host name. Only Bedrock, whose
-// hosts are regional, is also told from its path.
+// server can still present a provider's host name. Databricks is also
+// identified by its /serving-endpoints/ path, which a proxy keeps.
 func providerFromRequest(req *http.Request) string {
 	if req == nil || req.URL == nil {
 		return ""
