@@ -114,17 +114,19 @@ func (s *Sender) Record(e Event) {
 	}
 	count := int64(e.Count)
 
-	sh := s.queue.pick()
-	sh.recorded.Add(count)
+	// Every Record increments exactly one outcome counter (enqueued,
+	// folded or dropped), and Stats derives Recorded from their sum, which
+	// saves a shared increment per call.
 	if s.sink == nil {
 		s.counters.noSink.Add(count)
 		return
 	}
 
-	size := eventSize(&e)
-	result := sh.push(&e, size, &s.closed)
+	sh := s.queue.pick()
+	result := sh.push(&e, &s.closed)
 	if result == pushFull {
-		result = s.queue.pick().push(&e, size, &s.closed)
+		sh = s.queue.pick()
+		result = sh.push(&e, &s.closed)
 	}
 	switch result {
 	case pushed, pushFolded:

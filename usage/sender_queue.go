@@ -39,9 +39,8 @@ type queueShard struct {
 	overflow    Event
 	hasOverflow bool
 
-	// recorded, enqueued, dequeued and folded are counted per shard so that
-	// Stats can read them at any time without a shared hot counter.
-	recorded atomic.Int64
+	// enqueued, dequeued and folded are counted per shard so that Stats can
+	// read them at any time without a shared hot counter.
 	enqueued atomic.Int64
 	dequeued atomic.Int64
 	folded   atomic.Int64
@@ -90,11 +89,18 @@ func (q *eventQueue) pick() *queueShard {
 // total if that is empty or has the key of *e. closed is read under the
 // shard lock, so once Close has held every shard lock after setting it, no
 // event can enter the queue.
-func (sh *queueShard) push(e *Event, size int64, closed *atomic.Bool) pushResult {
+func (sh *queueShard) push(e *Event, closed *atomic.Bool) pushResult {
 	sh.mu.Lock()
 	if closed.Load() {
 		sh.mu.Unlock()
 		return pushClosed
+	}
+
+	// The size is only needed when the ring has room, so the overload path
+	// skips computing it.
+	var size int64
+	if sh.length < len(sh.ring) {
+		size = eventSize(e)
 	}
 	if sh.length == len(sh.ring) || (sh.bytes+size > sh.maxBytes && sh.length > 0) || size > sh.maxBytes {
 		result := sh.foldOverflow(e)

@@ -86,9 +86,10 @@ type senderCounters struct {
 // snapshot taken while events flow may be off by the events in flight.
 func (s *Sender) Stats() Stats {
 	var st Stats
+	var enqueued int64
 	for i := range s.queue.shards {
 		sh := &s.queue.shards[i]
-		st.Recorded += sh.recorded.Load()
+		enqueued += sh.enqueued.Load()
 		st.Queued += sh.enqueued.Load() - sh.dequeued.Load()
 		st.Folded += sh.folded.Load()
 	}
@@ -105,7 +106,11 @@ func (s *Sender) Stats() Stats {
 		Shutdown:      c.shutdown.Load(),
 		NoSink:        c.noSink.Load(),
 	}
-	st.Pending = st.Recorded - st.Sent - st.Failed - st.Dropped.Total()
+	// Shutdown drops happen after an event was enqueued or folded, so they
+	// are not a separate outcome of Record.
+	dropped := st.Dropped.Total()
+	st.Recorded = enqueued + st.Folded + dropped - st.Dropped.Shutdown
+	st.Pending = st.Recorded - st.Sent - st.Failed - dropped
 	return st
 }
 
