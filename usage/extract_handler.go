@@ -81,7 +81,7 @@ func (x *Extractor) applyDocument(d *document) {
 	}
 
 	for _, f := range []*field{&d.messageModel, &d.responseModel, &d.modelVersion, &d.model} {
-		if m := f.textBytes(); len(m) > 0 {
+		if m := modelName(f); len(m) > 0 {
 			// Streams repeat the model in every event, so a string is
 			// allocated only when it changes.
 			if string(m) != x.model {
@@ -180,4 +180,19 @@ func errorName(f *field) string {
 // a tool's own work; the request's usage is only in response.usage.
 func isResponsesSideUsage(d *document) bool {
 	return d.usageLoc == locUsage && bytes.HasPrefix(d.typ.textBytes(), []byte("response."))
+}
+
+// modelName returns the model name a field holds. Names with escape
+// sequences, such as "meta-llama\/Llama-3" from encoders that escape "/",
+// are decoded, which allocates; plain names alias the field.
+func modelName(f *field) []byte {
+	if m := f.textBytes(); m != nil || !f.set || len(f.raw) == 0 || f.raw[0] != '"' {
+		return m
+	}
+
+	var name string
+	if json.Unmarshal(f.raw, &name) != nil {
+		return nil
+	}
+	return []byte(name)
 }

@@ -119,3 +119,10 @@ func TestResponsesToolUsageIgnored(t *testing.T) {
 	assert.False(t, got.Found, "only response.usage counts in a Responses stream")
 	assert.Equal(t, "gpt-r", got.Model)
 }
+
+func TestEscapedModelNameDecoded(t *testing.T) {
+	body := `{"object":"chat.completion","model":"meta-llama\/Llama-3.1-8B-Instruct \u00e9","usage":{"prompt_tokens":1}}`
+	got := extractEverySplit(t, loopbackURL, jsonType, body)
+
+	assert.Equal(t, "meta-llama/Llama-3.1-8B-Instruct é", got.Model)
+}
