@@ -153,7 +153,11 @@ func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, er
 		}
 
 		resolution.Provider = p.Name()
-		c.settings.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: credential resolved", slog.Any("resolution", resolution))
+		// The check keeps the hot path free of the allocation that boxing
+		// the resolution into an attribute costs.
+		if c.settings.logger.Enabled(ctx, slog.LevelDebug) {
+			c.settings.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: credential resolved", slog.Any("resolution", resolution))
+		}
 		return credential, resolution, nil
 	}
 
