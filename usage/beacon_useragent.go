@@ -104,8 +104,9 @@ func parseBeaconCount(field, prefix string) (int64, error) {
 	return n, nil
 }
 
-// isBeaconSafe reports whether c is written as itself: the Databricks SDK's
-// User-Agent characters [0-9A-Za-z_.+-].
+// isBeaconSafe reports whether c is written as itself: one of the characters
+// [0-9A-Za-z_.+-] that databricks-sdk-go (v0.100.0, useragent/patterns.go)
+// allows in User-Agent names.
 func isBeaconSafe(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 		c == '_' || c == '.' || c == '+' || c == '-'

@@ -105,9 +105,11 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 }
 
 // Record queues e for delivery, or folds it into a total when the queue is
-// full. It never blocks, never starts a goroutine and allocates nothing once
-// the queue and the totals it uses exist. A Count below 1 is taken as 1.
-// Record after Close counts e as dropped.
+// full. It never waits for the sink or the workers: the shard lock it takes
+// is held only to copy one event, or by a worker to copy out one shard. It
+// never starts a goroutine and allocates nothing once the queue and the
+// totals it uses exist. A Count below 1 is taken as 1. Record after Close
+// counts e as dropped.
 func (s *Sender) Record(e Event) {
 	if e.Count < 1 {
 		e.Count = 1

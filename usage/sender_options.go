@@ -127,8 +127,9 @@ func WithBatchTimeout(d time.Duration) SenderOption {
 }
 
 // WithRetry sets the maximum number of attempts per batch (1 disables
-// retries) and the range of the exponential backoff between attempts. Each
-// wait is drawn uniformly from [0, min(maxBackoff, minBackoff*2^attempt)].
+// retries) and the range of the exponential backoff between attempts. The
+// n-th retry waits a time drawn uniformly from
+// [0, min(maxBackoff, minBackoff*2^(n-1))].
 func WithRetry(maxAttempts int, minBackoff, maxBackoff time.Duration) SenderOption {
 	return func(c *senderConfig) {
 		if maxAttempts > 0 {

@@ -100,8 +100,8 @@ func (w *senderWorker) addAll(events []Event) {
 	}
 }
 
-// sendAll sends every waiting batch and forgets the tokens, so the map does
-// not grow with every user ever seen.
+// sendAll sends every waiting batch and deletes its map entry, so the map
+// does not grow with every user ever seen.
 func (w *senderWorker) sendAll() {
 	for token, batch := range w.batches {
 		if len(batch) > 0 {
