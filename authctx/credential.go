@@ -3,6 +3,7 @@ package authctx
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -87,14 +88,19 @@ func (c Credential) String() string {
 // GoString returns the same value as String, so %#v never shows the token.
 func (c Credential) GoString() string { return c.String() }
 
-// Format implements fmt.Formatter so that every verb, %v, %+v, %#v, %s and
-// %q included, prints the redacted form.
+// Format implements fmt.Formatter so that every verb prints the redacted
+// form. %v, %+v, %s and %q honour width and flags as they do for a string,
+// %#v prints GoString, and any other verb prints fmt's bad-verb form, such as
+// "%!d(authctx.Credential=...)", around the redacted form.
 func (c Credential) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", c.String())
-		return
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		io.WriteString(f, c.GoString())
+	case verb == 'v' || verb == 's' || verb == 'q':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+	default:
+		fmt.Fprintf(f, "%%!%c(authctx.Credential=%s)", verb, c.String())
 	}
-	fmt.Fprint(f, c.String())
 }
 
 // LogValue implements slog.LogValuer with the token left out.

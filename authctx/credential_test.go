@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,9 +34,19 @@ func TestCredentialFormatVerbs(t *testing.T) {
 	assert.Equal(t, want, c.String())
 	assert.Equal(t, want, c.GoString())
 
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%10v", "%-60s"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%10v", "%-60s"} {
 		got := fmt.Sprintf(verb, c)
 		assert.Equal(t, want, got, "verb %s", verb)
+	}
+
+	padded := fmt.Sprintf("%200v", c)
+	assert.Len(t, padded, 200)
+	assert.Equal(t, want, strings.TrimLeft(padded, " "))
+	assert.Equal(t, want+"   ", fmt.Sprintf("%-*s", len(want)+3, c))
+
+	for _, verb := range []string{"%d", "%x", "%t"} {
+		got := fmt.Sprintf(verb, c)
+		assert.Equal(t, "%!"+verb[1:]+"(authctx.Credential="+want+")", got, "verb %s", verb)
 		assert.NotContains(t, got, credentialToken, "verb %s", verb)
 	}
 
