@@ -133,7 +133,7 @@ func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
 func isNDJSON(mediaType string) bool {
 	switch mediaType {
 	case "application/x-ndjson", "application/ndjson", "application/jsonl",
-		"application/x-jsonlines", "application/jsonlines", "application/json-seq":
+		"application/x-jsonlines", "application/jsonlines":
 		return true
 	}
 	return false

@@ -7,33 +7,43 @@ import (
 	"strings"
 )
 
-// hostProviders returns the API hosts, matched exactly or as a domain
-// suffix, with the provider name reported for each. It is a function so
-// that no caller can change the table.
-func hostProviders() []struct{ suffix, provider string } {
-	return []struct{ suffix, provider string }{
-		{"api.openai.com", "openai"},
-		{".openai.azure.com", "azure-openai"},
-		{".cognitiveservices.azure.com", "azure-openai"},
-		{".services.ai.azure.com", "azure-openai"},
-		{"api.anthropic.com", "anthropic"},
-		{"generativelanguage.googleapis.com", "gemini"},
-		{"aiplatform.googleapis.com", "gemini"},
-		{"-aiplatform.googleapis.com", "gemini"},
-		{".amazonaws.com", "aws-bedrock"},
-		{".cloud.databricks.com", "databricks"},
-		{".gcp.databricks.com", "databricks"},
-		{".azuredatabricks.net", "databricks"},
-		{"api.mistral.ai", "mistral"},
-		{"api.groq.com", "groq"},
-		{"api.deepseek.com", "deepseek"},
-		{"openrouter.ai", "openrouter"},
-		{"api.cohere.com", "cohere"},
-		{"api.cohere.ai", "cohere"},
-		{"ollama.com", "ollama"},
-		{"router.huggingface.co", "huggingface-router"},
-		{"api.together.xyz", "together"},
+// hostProvider returns the provider of a known API host, or "". host is
+// lower case, without port or trailing dot.
+func hostProvider(host string) string {
+	switch {
+	case matchesHost(host, "api.openai.com"):
+		return "openai"
+	case matchesHost(host, ".openai.azure.com"), matchesHost(host, ".cognitiveservices.azure.com"),
+		matchesHost(host, ".services.ai.azure.com"):
+		return "azure-openai"
+	case matchesHost(host, "api.anthropic.com"):
+		return "anthropic"
+	case matchesHost(host, "generativelanguage.googleapis.com"), matchesHost(host, "aiplatform.googleapis.com"),
+		matchesHost(host, "-aiplatform.googleapis.com"):
+		return "gemini"
+	case matchesHost(host, ".amazonaws.com") && strings.HasPrefix(host, "bedrock"):
+		return "aws-bedrock"
+	case matchesHost(host, ".cloud.databricks.com"), matchesHost(host, ".gcp.databricks.com"),
+		matchesHost(host, ".azuredatabricks.net"):
+		return "databricks"
+	case matchesHost(host, "api.mistral.ai"):
+		return "mistral"
+	case matchesHost(host, "api.groq.com"):
+		return "groq"
+	case matchesHost(host, "api.deepseek.com"):
+		return "deepseek"
+	case matchesHost(host, "openrouter.ai"):
+		return "openrouter"
+	case matchesHost(host, "api.cohere.com"), matchesHost(host, "api.cohere.ai"):
+		return "cohere"
+	case matchesHost(host, "ollama.com"):
+		return "ollama"
+	case matchesHost(host, "router.huggingface.co"):
+		return "huggingface-router"
+	case matchesHost(host, "api.together.xyz"):
+		return "together"
 	}
+	return ""
 }
 
 // providerFromRequest returns the provider that req's host names, or "".
@@ -54,22 +64,15 @@ func providerFromRequest(req *http.Request) string {
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 
-	for _, hp := range hostProviders() {
-		if !matchesHost(host, hp.suffix) {
-			continue
-		}
-		if hp.provider == "aws-bedrock" && !strings.HasPrefix(host, "bedrock") {
-			continue
-		}
-		if strings.HasSuffix(hp.suffix, "aiplatform.googleapis.com") && !isGooglePublisher(req.URL.Path) {
-			// Vertex AI also serves other publishers' models (Anthropic's
-			// under /publishers/anthropic/), whose bodies name them.
-			return ""
-		}
-		if hp.provider == "huggingface-router" {
-			return routerProvider(req.URL)
-		}
-		return hp.provider
+	switch provider := hostProvider(host); {
+	case provider == "gemini" && !isGooglePublisher(req.URL.Path):
+		// Vertex AI also serves other publishers' models (Anthropic's
+		// under /publishers/anthropic/), whose bodies name them.
+		return ""
+	case provider == "huggingface-router":
+		return routerProvider(req.URL)
+	case provider != "":
+		return provider
 	}
 
 	if strings.HasPrefix(req.URL.Path, "/serving-endpoints/") {
