@@ -35,7 +35,7 @@ type Skip struct {
 	// Provider is the provider's name.
 	Provider string
 
-	// Reason is why the provider was skipped, such as "slow providers are
+	// Reason is the cause of the skip, such as "slow providers are
 	// forbidden in this context" or the provider's ErrNoCredential error.
 	Reason string
 }

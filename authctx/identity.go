@@ -47,7 +47,7 @@ var (
 
 	// ErrTokenHeaderMissing means the request had no X-Forwarded-Access-Token,
 	// for example because on-behalf-of authorization is off for the app.
-	ErrTokenHeaderMissing = errors.New("authctx: X-Forwarded-Access-Token header is missing; enable user authorization for the Databricks App")
+	ErrTokenHeaderMissing = errors.New("authctx: X-Forwarded-Access-Token header is missing; turn on on-behalf-of-user authorization for the app and send requests through the Databricks Apps proxy")
 
 	// ErrTokenHeaderInvalid means the request had more than one
 	// X-Forwarded-Access-Token value, or a value that is not a bearer token

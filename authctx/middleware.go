@@ -30,7 +30,8 @@ const (
 // passed to next, trusted or not, so a handler that logs or proxies request
 // headers does not pass the token on. The token is then only in the context.
 // Middleware also reads [WithLogger]. It logs rejected token headers at debug
-// level, never their values. A nil next answers every request with 500. The
+// level, never their values. With a nil next, it responds to every request
+// with status 500. The
 // handler is safe for concurrent use.
 func Middleware(next http.Handler, opts ...Option) http.Handler {
 	m := &middleware{next: next, settings: newSettings(opts)}
@@ -40,7 +41,7 @@ func Middleware(next http.Handler, opts ...Option) http.Handler {
 		m.settings.logger.Error("authctx: Middleware forwards no credentials because the workspace host is invalid", slogError(m.hostErr))
 	}
 	if next == nil {
-		m.settings.logger.Error("authctx: Middleware was given a nil next handler and answers every request with 500")
+		m.settings.logger.Error("authctx: Middleware was given a nil next handler, so it responds to every request with status 500; pass the handler to wrap")
 	}
 	return m
 }

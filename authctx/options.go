@@ -72,7 +72,8 @@ func newSettings(opts []Option) settings {
 
 // WithLogger sets the logger for lookups, refreshes, chain decisions and
 // rejected headers. Tokens and secrets are never logged. A nil logger keeps
-// the default, which discards everything. Read by every constructor.
+// the default, which discards everything. Read by [NewStoredToken],
+// [NewOAuthM2M], [ChainWith] and [Middleware].
 func WithLogger(logger *slog.Logger) Option {
 	return func(s *settings) {
 		if logger != nil {
@@ -83,7 +84,7 @@ func WithLogger(logger *slog.Logger) Option {
 
 // WithClock sets the function that returns the current time, used for cache
 // lifetimes and token expiry. A nil function keeps [time.Now]. Read by
-// [NewStoredToken], [NewOAuthM2M] and [Chain].
+// [NewStoredToken], [NewOAuthM2M] and [ChainWith].
 func WithClock(now func() time.Time) Option {
 	return func(s *settings) {
 		if now != nil {
@@ -114,7 +115,8 @@ func WithTTL(ttl time.Duration) Option {
 // WithNegativeTTL sets how long a failed stored-token lookup is remembered
 // before it is tried again (default [DefaultNegativeTTL]). Cancelled and
 // timed-out lookups are never remembered. Zero turns negative caching off.
-// Read by [NewStoredToken].
+// Read by [NewStoredToken], and by [NewOAuthM2M] as the wait before retrying
+// a failed refresh while the old token is still valid.
 func WithNegativeTTL(ttl time.Duration) Option {
 	return func(s *settings) { s.negativeTTL = ttl }
 }

@@ -55,6 +55,7 @@ type OAuthM2M struct {
 	mu        sync.Mutex
 	token     Credential
 	refreshAt time.Time // zero when the token never expires
+	retryAt   time.Time // no refresh before it after a failed one
 }
 
 // OAuthError is a token request that the endpoint rejected. It carries the
@@ -88,8 +89,9 @@ func (e *OAuthError) Error() string {
 // NewOAuthM2M returns a provider for the service principal clientID with
 // clientSecret in the workspace host, normalized by [NormalizeHost]. It reads
 // [WithHTTPClient], [WithTokenURL], [WithScopes], [WithRefreshLeeway],
-// [WithTokenRequestTimeout], [WithRequestContext], [WithClock] and
-// [WithLogger].
+// [WithTokenRequestTimeout], [WithRequestContext], [WithNegativeTTL] (the
+// wait after a failed refresh while the old token is still valid),
+// [WithClock] and [WithLogger].
 func NewOAuthM2M(host, clientID, clientSecret string, opts ...Option) (*OAuthM2M, error) {
 	normalized, err := normalizeHost(host)
 	if err != nil {
@@ -108,6 +110,9 @@ func NewOAuthM2M(host, clientID, clientSecret string, opts ...Option) (*OAuthM2M
 	s := newSettings(opts)
 	if s.refreshLeeway < 0 {
 		return nil, fmt.Errorf("authctx: oauth-m2m: refresh leeway %v is negative; use 0 to refresh at expiry", s.refreshLeeway)
+	}
+	if s.negativeTTL < 0 {
+		return nil, fmt.Errorf("authctx: oauth-m2m: negative TTL %v is negative; use 0 to retry a failed refresh at once", s.negativeTTL)
 	}
 	if s.requestTimeout <= 0 {
 		return nil, fmt.Errorf("authctx: oauth-m2m: token request timeout %v is not positive; use a duration such as %v", s.requestTimeout, DefaultTokenRequestTimeout)
@@ -145,8 +150,8 @@ func (p *OAuthM2M) Slow() bool { return true }
 
 // Credential returns the cached token, or requests a new one when the cached
 // one is within the refresh leeway of its expiry. When that request fails
-// while the cached token is still valid, the cached token is returned and the
-// failure is logged. Errors never contain the secret or a token; a rejected
+// while the cached token is still valid, the cached token is returned, the
+// failure is logged, and the next request waits for the negative TTL. Errors never contain the secret or a token; a rejected
 // request returns an [*OAuthError].
 func (p *OAuthM2M) Credential(ctx context.Context) (Credential, error) {
 	if token, fresh := p.cachedToken(); fresh {
@@ -176,8 +181,9 @@ func (p *OAuthM2M) Credential(ctx context.Context) (Credential, error) {
 	}
 }
 
-// cachedToken returns the cached token and whether it is outside the refresh
-// leeway.
+// cachedToken returns the cached token and whether to use it without a
+// refresh: it is outside the refresh leeway, or a refresh failed less than the
+// negative TTL ago and the token has not expired.
 func (p *OAuthM2M) cachedToken() (Credential, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -185,10 +191,11 @@ func (p *OAuthM2M) cachedToken() (Credential, bool) {
 	if p.token.IsZero() {
 		return Credential{}, false
 	}
-	if p.refreshAt.IsZero() {
+	now := p.settings.now()
+	if p.refreshAt.IsZero() || now.Before(p.refreshAt) {
 		return p.token, true
 	}
-	return p.token, p.settings.now().Before(p.refreshAt)
+	return p.token, now.Before(p.retryAt) && !p.token.Expired(now)
 }
 
 // validToken returns the cached token and whether it has not expired yet.
@@ -210,6 +217,10 @@ func (p *OAuthM2M) refresh(callerCtx context.Context) (Credential, error) {
 	if err != nil {
 		p.settings.logger.LogAttrs(ctx, slog.LevelError, "authctx: oauth-m2m token request failed",
 			slog.String("client_id", p.clientID), slog.String("token_url", p.tokenURL), slogError(err))
+
+		p.mu.Lock()
+		p.retryAt = p.settings.now().Add(p.settings.negativeTTL)
+		p.mu.Unlock()
 		return Credential{}, err
 	}
 
@@ -219,6 +230,7 @@ func (p *OAuthM2M) refresh(callerCtx context.Context) (Credential, error) {
 	p.mu.Lock()
 	p.token = token
 	p.refreshAt = refreshTime(started, token.Expiry, p.settings.refreshLeeway)
+	p.retryAt = time.Time{}
 	p.mu.Unlock()
 	return token, nil
 }

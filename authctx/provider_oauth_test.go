@@ -330,7 +330,17 @@ func TestOAuthM2MKeepsValidTokenOnFailedRefresh(t *testing.T) {
 	assert.Equal(t, first.Token, stillValid.Token)
 	assert.Equal(t, int64(2), ts.calls.Load(), "a refresh was attempted")
 
-	clock.Advance(15 * time.Second)
+	clock.Advance(4 * time.Second)
+	_, err = p.Credential(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), ts.calls.Load(), "no retry within the negative TTL")
+
+	clock.Advance(time.Second)
+	_, err = p.Credential(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), ts.calls.Load(), "a retry after the negative TTL")
+
+	clock.Advance(10 * time.Second)
 	_, err = p.Credential(t.Context())
 	var oauthErr *authctx.OAuthError
 	require.ErrorAs(t, err, &oauthErr, "an expired token is never returned")
@@ -425,6 +435,7 @@ func TestOAuthM2MConstructorErrors(t *testing.T) {
 		{"empty secret", "https://h", oauthClientID, "", nil, "client secret"},
 		{"negative leeway", "https://h", oauthClientID, oauthClientSecret, []authctx.Option{authctx.WithRefreshLeeway(-time.Second)}, "refresh leeway -1s is negative"},
 		{"zero timeout", "https://h", oauthClientID, oauthClientSecret, []authctx.Option{authctx.WithTokenRequestTimeout(0)}, "token request timeout 0s is not positive"},
+		{"negative retry wait", "https://h", oauthClientID, oauthClientSecret, []authctx.Option{authctx.WithNegativeTTL(-time.Second)}, "negative TTL -1s is negative"},
 		{"token url with user", "https://h", oauthClientID, oauthClientSecret, []authctx.Option{authctx.WithTokenURL("https://u:p@h/t")}, "invalid token URL"},
 		{"token url scheme", "https://h", oauthClientID, oauthClientSecret, []authctx.Option{authctx.WithTokenURL("ftp://h/t")}, "invalid token URL"},
 	}

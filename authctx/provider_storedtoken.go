@@ -138,7 +138,7 @@ func (p *StoredToken) lookupAndStore(callerCtx context.Context, key storedTokenK
 		p.settings.logger.LogAttrs(ctx, levelFor(err), "authctx: stored token lookup failed",
 			slogWorkspace(key.workspace), slogGroup(key.group), slogError(err))
 
-		// A lookup that ran out of time tells nothing about the store, so the
+		// A timed-out or cancelled lookup is no evidence about the store, so the
 		// next call tries again.
 		if ctx.Err() == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			p.store(key, entry, p.settings.negativeTTL)
