@@ -32,9 +32,11 @@
 //
 // The rule: a goroutine gets the credential only through the context it is
 // given. A goroutine started with a bare go statement and a fresh
-// context.Background() has no credential, and the Bearer transport then fails
-// closed instead of borrowing another user's token. Start goroutines that act
-// for the user with [Go] or a [Group], or pass them [Detach](ctx). Detach and
+// context.Background() has no credential. The Bearer transport then fails
+// closed, or, when it was given a fallback provider, uses the application's
+// own credential from that provider. It never borrows another user's token.
+// Start goroutines that act for the user with [Go] or a [Group], or pass them
+// [Detach](ctx). Detach and
 // Go keep every context value, the product of the operation included, and drop
 // only the cancellation, so work that outlives the request still acts for the
 // right user.

@@ -97,8 +97,9 @@ func ExampleGo() {
 	})
 	<-done
 
-	// A bare go statement with a fresh context has no credential, so a
-	// provider chain, and the Bearer transport that uses it, fails closed.
+	// A bare go statement with a fresh context has no credential, so a chain
+	// of context providers, like a Bearer transport without a fallback
+	// provider, fails closed.
 	bareDone := make(chan struct{})
 	go func() {
 		defer close(bareDone)
