@@ -111,6 +111,7 @@ func TestBedrockCutMidFrame(t *testing.T) {
 
 	assert.False(t, got.Complete)
 	assert.False(t, got.Found, "the payload of a cut message is not applied")
+	assert.Equal(t, []string{"usage: the AWS event stream ended inside a message"}, got.Warnings)
 }
 
 func TestJSONErrorBody(t *testing.T) {

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/httpmeter/httpmeter/internal/eventstream"
@@ -95,7 +96,11 @@ func (f *eventStreamFramer) MessageEnd(err error) {
 		f.broken = true
 		f.x.discardDeferred()
 		f.x.scan.Reset()
-		f.x.warnings.add("usage: the AWS event stream is corrupt; later events were not read")
+		if errors.Is(err, eventstream.ErrTruncated) {
+			f.x.warnings.add("usage: the AWS event stream ended inside a message")
+		} else {
+			f.x.warnings.add("usage: the AWS event stream is corrupt; later events were not read")
+		}
 		return
 	}
 
