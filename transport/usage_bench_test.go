@@ -104,10 +104,10 @@ func BenchmarkUsageLoopback(b *testing.B) {
 }
 
 // BenchmarkStackInMemory compares the cost of the layers themselves on an
-// in-memory base that returns a 64 KiB JSON completion: no layer, the full
-// stack (UserAgent, Bearer, Usage), UserAgent and Bearer alone, and
-// otelhttp's client transport with the default global (no-op) tracer and
-// meter providers.
+// in-memory base that returns a 64 KiB JSON completion. It runs no layer,
+// the full stack (UserAgent, Bearer, Usage), and UserAgent with Bearer
+// alone. It also runs otelhttp's client transport with the default global
+// tracer and meter providers, which are no-ops.
 func BenchmarkStackInMemory(b *testing.B) {
 	body := benchJSONBody(64 << 10)
 	base := roundTripFunc(func(req *http.Request) (*http.Response, error) {
