@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"github.com/httpmeter/httpmeter/authctx"
 	"github.com/httpmeter/httpmeter/product"
@@ -62,6 +64,15 @@ func (c Config) validate() error {
 	}
 	if c.Provider != nil && len(c.AllowedOrigins) == 0 {
 		return fmt.Errorf("httpmeter: Config.Provider %q is set but Config.AllowedOrigins is empty, so no request could receive its token: list the origins that may, such as https://adb-123.azuredatabricks.net", c.Provider.Name())
+	}
+
+	// The transport layer checks each origin's form. User information is
+	// rejected here first, so that no error repeats a password.
+	for i, raw := range c.AllowedOrigins {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err == nil && u.User != nil {
+			return fmt.Errorf("httpmeter: Config.AllowedOrigins[%d] %q contains user information: use scheme://host[:port] only", i, u.Redacted())
+		}
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func newBearer(next http.RoundTripper, cfg Config) (*transport.BearerTransport, 
 
 	bearer, err := transport.Bearer(next, append(options, cfg.BearerOptions...)...)
 	if err != nil {
-		return nil, fmt.Errorf("httpmeter: invalid Config.AllowedOrigins %q or Config.BearerOptions: %w", cfg.AllowedOrigins, err)
+		return nil, fmt.Errorf("httpmeter: invalid Config.AllowedOrigins or Config.BearerOptions: %w", err)
 	}
 	return bearer, nil
 }
