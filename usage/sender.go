@@ -91,6 +91,13 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 		sh := &s.queue.shards[i]
 		sh.wake = w.wake
 		w.shards = append(w.shards, sh)
+		w.maxPendingEvents += len(sh.ring)
+		w.maxPendingBytes += sh.maxBytes
+	}
+	for _, w := range s.workers {
+		// A worker without shards still batches folded totals.
+		w.maxPendingEvents = max(w.maxPendingEvents, cfg.batchSize)
+		w.maxPendingBytes = max(w.maxPendingBytes, cfg.queueBytes/int64(len(s.workers)))
 	}
 
 	var wg sync.WaitGroup

@@ -480,3 +480,18 @@ func TestSenderLogsDropCounts(t *testing.T) {
 	assert.Contains(t, text, "usage: events dropped")
 	assert.Contains(t, text, fmt.Sprintf("total=%d", s.Stats().Dropped.Total()))
 }
+
+func TestSenderBoundsBatchesOfManyTokens(t *testing.T) {
+	sink := &recordingSink{}
+	s := NewSender(sink, WithQueueEvents(64), WithBatchSize(100), WithBatchInterval(time.Hour), WithWorkers(1))
+	defer closeSender(t, s)
+
+	for i := range 1000 {
+		s.Record(testEvent(t, fmt.Sprint(i), i, "m", 1, 1))
+	}
+	require.Eventually(t, func() bool {
+		st := s.Stats()
+		return st.Pending <= 64+int64(len(s.queue.shards))
+	}, 5*time.Second, time.Millisecond, "the worker kept more than the queue bound in partial batches")
+	assert.GreaterOrEqual(t, len(sink.delivered()), 1000-64-len(s.queue.shards))
+}

@@ -26,6 +26,15 @@ type senderWorker struct {
 	batches map[string][]Event
 	buffer  []Event
 
+	// pendingEvents and pendingBytes measure the events waiting in batches.
+	// When they reach the capacity of the owned shards, every batch is sent
+	// at once, so a worker never holds more than its share of the queue
+	// bound, however many tokens the events carry.
+	pendingEvents    int
+	pendingBytes     int64
+	maxPendingEvents int
+	maxPendingBytes  int64
+
 	// reportsDrops is set on one worker, which logs the drop counters once
 	// per batch interval when they changed. Record itself never logs.
 	reportsDrops bool
@@ -84,6 +93,10 @@ func (w *senderWorker) collect() {
 
 	clear(w.buffer)
 	w.buffer = w.buffer[:0]
+
+	if w.pendingEvents >= w.maxPendingEvents || w.pendingBytes >= w.maxPendingBytes {
+		w.sendAll()
+	}
 }
 
 func (w *senderWorker) addAll(events []Event) {
@@ -91,9 +104,11 @@ func (w *senderWorker) addAll(events []Event) {
 	for i := range events {
 		token := events[i].Credential.Token
 		batch := append(w.batches[token], events[i])
+		w.pendingEvents++
+		w.pendingBytes += eventSize(&events[i])
+
 		if len(batch) >= size {
-			w.send(batch)
-			clear(batch)
+			w.sendBatch(batch)
 			batch = batch[:0]
 		}
 		w.batches[token] = batch
@@ -105,10 +120,22 @@ func (w *senderWorker) addAll(events []Event) {
 func (w *senderWorker) sendAll() {
 	for token, batch := range w.batches {
 		if len(batch) > 0 {
-			w.send(batch)
+			w.sendBatch(batch)
 		}
 		delete(w.batches, token)
 	}
+}
+
+// sendBatch sends batch, then clears it so it keeps no strings alive, and
+// stops counting its events as pending.
+func (w *senderWorker) sendBatch(batch []Event) {
+	w.send(batch)
+
+	for i := range batch {
+		w.pendingBytes -= eventSize(&batch[i])
+	}
+	w.pendingEvents -= len(batch)
+	clear(batch)
 }
 
 // send delivers one batch, retrying retryable errors with jittered backoff
