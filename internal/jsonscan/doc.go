@@ -13,6 +13,8 @@
 // member; members below an array inside a document are never reported.
 //
 // The scanner is lenient: it checks the structure it needs (brackets,
-// strings, keys and colons) but not the spelling of numbers and literals,
-// and after a syntax error it ignores the rest of the input until Reset.
+// strings, keys and colons) but not the spelling of numbers and literals.
+// Inside an array of a document, where nothing is reported, it follows only
+// brackets and strings, so a malformed element there is not an error. After
+// a syntax error it ignores the rest of the input until Reset.
 package jsonscan

@@ -38,6 +38,9 @@ const (
 	stLiteral                  // inside a number, true, false or null
 	stAfterValue               // after a value inside a container: ',' or a closing bracket
 	stError                    // after a syntax error: ignore input until Reset
+	stSkip                     // inside an array of a document, outside strings
+	stSkipString               // inside a string inside such an array
+	stSkipEscape               // after a backslash inside such a string
 )
 
 // Scanner is an incremental JSON scanner. The zero value is not usable; call
@@ -70,6 +73,9 @@ type Scanner struct {
 	capLimit  int
 	capTrunc  bool
 	capBuf    []byte
+
+	// skipBase is the depth of the array that stSkip is skipping.
+	skipBase int
 }
 
 // New returns a scanner that reports to h.
@@ -192,6 +198,28 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			s.st = stString
 			i++
 
+		case stSkip:
+			i = s.skip(p, i)
+
+		case stSkipString:
+			j := i
+			for j < len(p) && p[j] != '"' && p[j] != '\\' {
+				j++
+			}
+			if j < len(p) {
+				if p[j] == '"' {
+					s.st = stSkip
+				} else {
+					s.st = stSkipEscape
+				}
+				j++
+			}
+			i = j
+
+		case stSkipEscape:
+			s.st = stSkipString
+			i++
+
 		case stLiteral:
 			j := s.skipLiterals(p, i)
 			if j == len(p) {
@@ -264,6 +292,47 @@ func isLiteralStart(c byte) bool {
 	return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'
 }
 
+// skip consumes the bytes of an array inside a document from p[i] up to and
+// including the next string start or bracket, and returns the index after
+// them. Nothing below an array of a document is reported to the Handler, so
+// only the nesting and strings are followed there.
+//
+// NOTE: the syntax between brackets inside such an array is not checked, so
+// a malformed array element does not make the document fail.
+func (s *Scanner) skip(p []byte, i int) int {
+	j := i
+	for j < len(p) && !isSkipStop(p[j]) {
+		j++
+	}
+	if j == len(p) {
+		return j
+	}
+
+	switch c := p[j]; c {
+	case '"':
+		s.st = stSkipString
+	case '[', '{':
+		s.push(c == '[')
+	case ']', '}':
+		array := c == ']'
+		if s.depth == s.skipBase {
+			s.closeContainer(p, j, array)
+			break
+		}
+		if s.isArray(s.depth) != array {
+			s.fail()
+			break
+		}
+		s.depth--
+	}
+	return j + 1
+}
+
+// isSkipStop reports whether c is a byte that skip must act on.
+func isSkipStop(c byte) bool {
+	return c == '"' || c == '[' || c == ']' || c == '{' || c == '}'
+}
+
 // beginValue starts the value whose first byte is p[i].
 func (s *Scanner) beginValue(p []byte, i int) {
 	c := p[i]
@@ -296,6 +365,10 @@ func (s *Scanner) beginValue(p []byte, i int) {
 			return
 		}
 		s.st = stArrayStart
+		if s.docDepth > 0 {
+			s.skipBase = s.depth
+			s.st = stSkip
+		}
 	case c == '"':
 		s.inKey = false
 		s.st = stString
