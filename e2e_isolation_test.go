@@ -250,11 +250,11 @@ func (m *mismatches) Add(format string, args ...any) {
 }
 
 // Check fails t when any mismatch was added, listing the first ones.
-func (m *mismatches) Check(t *testing.T, what string) {
+func (m *mismatches) Check(t *testing.T, description string) {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	assert.Zero(t, m.count, "%s: %d, first: %q", what, m.count, m.first)
+	assert.Zero(t, m.count, "%s: %d, first: %q", description, m.count, m.first)
 }
 
 // userOfPath returns the user index in a path "/v1/users/{i}/chat/completions".
