@@ -25,6 +25,8 @@ const shutdownGrace = time.Second
 // its own bound are events dropped. Every drop is counted in [Sender.Stats]
 // by reason. Besides that bound, each queue shard keeps one total of its own
 // for the key it saw last, so a burst of one key folds without a shared lock.
+// Memory stays bounded by the queue, the workers' partial batches (at most
+// the queue's size again) and the folded totals.
 //
 // A Sender is safe for concurrent use. Events keep their ID across retries. A
 // Sender built with a nil sink counts every event as dropped. Events whose
