@@ -19,7 +19,8 @@ type Result struct {
 	// Usage holds the last complete usage snapshot seen.
 	Usage Usage
 
-	// Found reports whether the body carried a usage object.
+	// Found reports whether the body carried a usage object with at least
+	// one valid count.
 	Found bool
 
 	// Complete is false when the body ended before its format was complete
@@ -45,7 +46,8 @@ type framer interface {
 // buffers the body, only bounded captures of the few members it reads (a
 // usage object of at most 16 KiB, a model name of at most 256 bytes). An
 // Extractor is not safe for concurrent use. After Finish, Write ignores its
-// input.
+// input. For a gzip-encoded body it runs one goroutine from the first Write
+// until Finish, so every Extractor that was written to must be finished.
 //
 // The provider comes from the request host (req.Host, else req.URL.Host)
 // when it is a known API host, else from the body. Mistral, Databricks
@@ -149,9 +151,10 @@ func (x *Extractor) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Finish ends extraction and returns the result. bodyEnded reports whether
-// the body was read to EOF. Finish releases the extractor's resources; call
-// it exactly once. A second call returns an empty Result.
+// Finish ends extraction, releases the extractor's resources (the gzip
+// decoder's goroutine among them) and returns the result. bodyEnded reports
+// whether the body was read to EOF. Call it once: a second call returns an
+// empty Result.
 func (x *Extractor) Finish(bodyEnded bool) Result {
 	if x.finished {
 		return Result{}
