@@ -88,8 +88,9 @@ type beaconRequest struct {
 	UserAgent     BeaconUserAgent
 }
 
-// fakeWorkspace is a loopback server that records beacons and answers each
-// with the status that respond returns (200 when respond is nil).
+// fakeWorkspace is a loopback server that records beacons. A non-nil respond
+// runs first and, when it returns true, has written the whole response and the
+// beacon is not recorded. Otherwise the server records it and returns 200.
 type fakeWorkspace struct {
 	*httptest.Server
 	mu       sync.Mutex

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// collector is a loopback JSON batch endpoint that records each request and
-// answers with the status that respond returns for the attempt (200 when
-// respond is nil).
+// collector is a loopback JSON batch endpoint that records each request. A
+// non-nil respond then runs with the attempt number and, when it returns
+// true, has written the whole response. Otherwise the server returns 202.
 type collector struct {
 	*httptest.Server
 	mu       sync.Mutex
