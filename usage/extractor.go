@@ -129,6 +129,9 @@ func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
 		x.urlProvider = providerFromRequest(req)
 		x.urlModel = modelFromURL(req.URL)
 	}
+	if s, ok := headerSnapshot(&x.warnings, resp.Header); ok {
+		x.record(&s)
+	}
 	return x, true
 }
 

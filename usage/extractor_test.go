@@ -312,3 +312,40 @@ func TestInvokeChunkNotBase64(t *testing.T) {
 	assert.False(t, got.Found)
 	assert.Equal(t, []string{"usage: an InvokeModel stream chunk is not valid base64; skipped"}, got.Warnings)
 }
+
+func TestBedrockInvokeHeaders(t *testing.T) {
+	invoke := "https://bedrock-runtime.us-east-1.amazonaws.com/model/meta.llama3-8b-instruct-v1:0/invoke"
+	newResponse := func() *http.Response {
+		resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}
+		resp.Header.Set("Content-Type", jsonType)
+		resp.Header.Set("X-Amzn-Bedrock-Input-Token-Count", "12")
+		resp.Header.Set("X-Amzn-Bedrock-Output-Token-Count", "30")
+		return resp
+	}
+	req, err := http.NewRequest(http.MethodPost, invoke, nil)
+	require.NoError(t, err)
+
+	x, ok := NewExtractor(req, newResponse())
+	require.True(t, ok)
+	_, _ = x.Write([]byte(`{"generation":"hi","prompt_token_count":12,"generation_token_count":30,"stop_reason":"stop"}`))
+	got := x.Finish(true)
+	assert.True(t, got.Found, "the headers report the counts when the body has no usage object")
+	assert.Equal(t, int64(12), got.Usage.InputTokens)
+	assert.Equal(t, int64(42), got.Usage.TotalTokens)
+	assert.Equal(t, "meta.llama3-8b-instruct-v1:0", got.Model)
+
+	x, ok = NewExtractor(req, newResponse())
+	require.True(t, ok)
+	_, _ = x.Write([]byte(`{"type":"message","model":"claude","usage":{"input_tokens":2,"cache_read_input_tokens":10,"output_tokens":30}}`))
+	got = x.Finish(true)
+	assert.Equal(t, int64(12), got.Usage.InputTokens, "the body's own usage replaces the headers")
+	assert.Equal(t, int64(10), got.Usage.CachedInputTokens)
+
+	resp := newResponse()
+	resp.Header.Set("X-Amzn-Bedrock-Input-Token-Count", "-4")
+	x, ok = NewExtractor(req, resp)
+	require.True(t, ok)
+	got = x.Finish(true)
+	assert.Equal(t, int64(30), got.Usage.OutputTokens)
+	assert.Equal(t, []string{"usage: X-Amzn-Bedrock-Input-Token-Count is negative (-4); ignored"}, got.Warnings)
+}
