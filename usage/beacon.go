@@ -16,6 +16,8 @@ import (
 	"github.com/httpmeter/httpmeter/product"
 )
 
+var _ Sink = (*BeaconSink)(nil)
+
 // beaconPath is the Databricks REST endpoint the beacon calls. Listing serving
 // endpoints is a cheap authenticated GET that every workspace user may make,
 // and the platform attributes it by its User-Agent.

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+var _ Sink = (*JSONSink)(nil)
+
 // Defaults of a [JSONSink].
 const (
 	DefaultJSONTimeout       = 30 * time.Second

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// A Sender is the Recorder that the transport hands events to.
+var _ Recorder = (*Sender)(nil)
+
 // shutdownGrace bounds how long Close waits for the workers after cancelling
 // their context at its deadline. A Sink that honours its context returns
 // well within it.
@@ -166,6 +169,10 @@ func (s *Sender) Record(e Event) {
 // queued for a later Flush or Close. Flush after Close returns the result of
 // Close once it has finished.
 func (s *Sender) Flush(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+
 	requests := make([]chan struct{}, 0, len(s.workers))
 	for _, w := range s.workers {
 		finished := make(chan struct{})
@@ -195,6 +202,10 @@ func (s *Sender) Flush(ctx context.Context) error {
 // when the sink rejected events during Close. Close is idempotent: later
 // calls wait for the first to finish and return its result.
 func (s *Sender) Close(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+
 	first := false
 	s.closeOnce.Do(func() { first = true })
 	if !first {
@@ -235,7 +246,7 @@ func (s *Sender) shutdown(ctx context.Context) {
 		if err == nil {
 			err = errors.New("the sink rejected them")
 		}
-		s.closeErr = fmt.Errorf("usage: Close: %d events lost (%d failed, %d still queued at the deadline): %w",
+		s.closeErr = fmt.Errorf("usage: Close: %d events lost (%d failed, %d abandoned at the deadline): %w",
 			lost, after.Failed-before.Failed, after.Dropped.Shutdown-before.Dropped.Shutdown, err)
 	}
 	close(s.closeFinished)

@@ -495,3 +495,15 @@ func TestSenderBoundsBatchesOfManyTokens(t *testing.T) {
 	}, 5*time.Second, time.Millisecond, "the worker kept more than the queue bound in partial batches")
 	assert.GreaterOrEqual(t, len(sink.delivered()), 1000-64-len(s.queue.shards))
 }
+
+func TestSenderNilContextUsesBackground(t *testing.T) {
+	sink := &recordingSink{}
+	s := NewSender(sink)
+	s.Record(testEvent(t, "a", 1, "m", 1, 1))
+
+	//nolint:staticcheck // a nil context is the bad input under test
+	require.NoError(t, s.Flush(nil))
+	//nolint:staticcheck // a nil context is the bad input under test
+	require.NoError(t, s.Close(nil))
+	assert.Len(t, sink.delivered(), 1)
+}

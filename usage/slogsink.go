@@ -5,6 +5,8 @@ import (
 	"log/slog"
 )
 
+var _ Sink = (*SlogSink)(nil)
+
 // SlogSink writes one log record per event to a *slog.Logger. The record
 // names the credential by subject and workspace, never by token, and carries
 // no body content. Events whose Source is SourceMissing are logged too, with

@@ -18,8 +18,10 @@ import (
 	"github.com/httpmeter/httpmeter/usage"
 )
 
-// instrumentationName names the meter, as OpenTelemetry asks of
-// instrumentation libraries.
+var _ usage.Sink = (*Sink)(nil)
+
+// instrumentationName is the name of the meter: the import path of the
+// instrumenting package, as the OpenTelemetry API recommends.
 const instrumentationName = "github.com/httpmeter/httpmeter/usage/otelsink"
 
 // tokenUsageBuckets are the explicit bucket boundaries that the GenAI
