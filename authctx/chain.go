@@ -126,6 +126,7 @@ func (c *ProviderChain) Credential(ctx context.Context) (Credential, error) {
 // wrapped with the provider's name. When every provider is skipped, the error
 // wraps ErrNoCredential and lists the reasons.
 func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, error) {
+	ctx = orBackground(ctx)
 	var resolution Resolution
 	slowAllowed := SlowProvidersAllowed(ctx)
 

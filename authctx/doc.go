@@ -5,7 +5,8 @@
 // expiry. [NewContext] stores one and [FromContext] reads it back; there is
 // no global "current user", so concurrent requests for different users never
 // see each other's tokens. Every printed, logged or JSON form of a Credential
-// leaves the token out.
+// leaves the token out. Every function and method of this package that takes
+// a context treats a nil one as [context.Background] instead of panicking.
 //
 // # Providers
 //

@@ -13,9 +13,10 @@ import (
 // deadline. Work that outlives the request, such as a write-behind or a usage
 // report, needs it: with the request's own context it would be cancelled when
 // the handler returns, and with a fresh context.Background() it would have no
-// credential at all. Detach wraps [context.WithoutCancel].
+// credential at all. Detach wraps [context.WithoutCancel]. A nil ctx is
+// treated as [context.Background].
 func Detach(ctx context.Context) context.Context {
-	return context.WithoutCancel(ctx)
+	return context.WithoutCancel(orBackground(ctx))
 }
 
 // Go runs fn in a new goroutine with [Detach](ctx), so fn receives the
@@ -62,9 +63,9 @@ func (g *Group) init() {
 // WithGroup returns a group and the context its functions receive, as
 // [errgroup.WithContext] does: the context carries every value of ctx and is
 // cancelled when a function returns an error, when Wait returns, or when ctx
-// is.
+// is. A nil ctx is treated as [context.Background].
 func WithGroup(ctx context.Context) (*Group, context.Context) {
-	g, groupCtx := errgroup.WithContext(ctx)
+	g, groupCtx := errgroup.WithContext(orBackground(ctx))
 	return &Group{group: g, ctx: groupCtx}, groupCtx
 }
 

@@ -68,9 +68,10 @@ type identityValue struct {
 	reason   error
 }
 
-// NewIdentityContext returns a copy of ctx that carries id.
+// NewIdentityContext returns a copy of ctx that carries id. A nil ctx is
+// treated as [context.Background].
 func NewIdentityContext(ctx context.Context, id Identity) context.Context {
-	return context.WithValue(ctx, identityKey{}, identityValue{identity: id})
+	return context.WithValue(orBackground(ctx), identityKey{}, identityValue{identity: id})
 }
 
 // newIdentityReasonContext stores id with the reason the request carries no
@@ -84,8 +85,12 @@ func newIdentityReasonContext(ctx context.Context, id Identity, reason error) co
 // user's credential too. Otherwise it is [ErrNoIdentity], [ErrUntrusted],
 // [ErrTokenHeaderMissing], [ErrTokenHeaderInvalid] or
 // [ErrInvalidWorkspaceHost], and the identity holds whatever trusted headers
-// were present: it is empty when the headers were not trusted.
+// were present: it is empty when the headers were not trusted. A nil ctx
+// returns ErrNoIdentity.
 func IdentityFromContext(ctx context.Context) (Identity, error) {
+	if ctx == nil {
+		return Identity{}, ErrNoIdentity
+	}
 	v, ok := ctx.Value(identityKey{}).(identityValue)
 	if !ok {
 		return Identity{}, ErrNoIdentity

@@ -154,6 +154,7 @@ func (p *OAuthM2M) Slow() bool { return true }
 // failure is logged, and the next request waits for the negative TTL. Errors never contain the secret or a token; a rejected
 // request returns an [*OAuthError].
 func (p *OAuthM2M) Credential(ctx context.Context) (Credential, error) {
+	ctx = orBackground(ctx)
 	if token, fresh := p.cachedToken(); fresh {
 		return token, nil
 	}

@@ -83,6 +83,7 @@ func (p *StoredToken) Slow() bool { return true }
 // the cache or from one shared lookup. Errors name the workspace and group;
 // a lookup error is wrapped, so errors.Is finds [ErrNoCredential] in it.
 func (p *StoredToken) Credential(ctx context.Context) (Credential, error) {
+	ctx = orBackground(ctx)
 	key := storedTokenKey{workspace: p.settings.workspaceKey(ctx), group: p.settings.groupKey(ctx)}
 
 	if entry, ok := p.cached(key); ok {

@@ -21,13 +21,18 @@ type noSlowProvidersKey struct{}
 // the request and a database wait or token request there only adds latency.
 // The stored-token and OAuth providers also use it for their own lookups, so
 // a lookup that sends a request through the same chain cannot call itself.
+// A nil ctx is treated as [context.Background].
 func WithoutSlowProviders(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noSlowProvidersKey{}, true)
+	return context.WithValue(orBackground(ctx), noSlowProvidersKey{}, true)
 }
 
 // SlowProvidersAllowed reports whether a [Chain] may call slow providers for
-// ctx, that is, whether ctx was not made by [WithoutSlowProviders].
+// ctx, that is, whether ctx was not made by [WithoutSlowProviders]. It
+// returns true for a nil ctx.
 func SlowProvidersAllowed(ctx context.Context) bool {
+	if ctx == nil {
+		return true
+	}
 	forbidden, _ := ctx.Value(noSlowProvidersKey{}).(bool)
 	return !forbidden
 }
