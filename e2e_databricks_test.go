@@ -16,6 +16,7 @@ import (
 	"github.com/httpmeter/httpmeter/authctx"
 	"github.com/httpmeter/httpmeter/internal/testservers"
 	"github.com/httpmeter/httpmeter/product"
+	"github.com/httpmeter/httpmeter/transport"
 	"github.com/httpmeter/httpmeter/usage"
 )
 
@@ -165,4 +166,41 @@ func TestDatabricksSDKWithOAuthThroughStack(t *testing.T) {
 	require.Len(t, recorded, 1, "only the query is metered, not the token refresh")
 	assert.Equal(t, servingUsage, withoutRaw(recorded[0].Usage))
 	assert.Equal(t, "/serving-endpoints/"+servingEndpoint+"/invocations", recorded[0].Path)
+}
+
+func TestDatabricksSDKOnBehalfOfUser(t *testing.T) {
+	body, err := readOwnBody(ownBodiesDir + "/databricks-chat.json")
+	require.NoError(t, err)
+	workspace := testservers.NewServer(testservers.Workspace{Invocation: body}.Handler())
+	defer workspace.Close()
+
+	watch := newSecretWatch(t)
+	app := newApp(t)
+	var events eventLog
+	stack, err := httpmeter.New(newBaseTransport(t), httpmeter.Config{
+		App:            app,
+		AllowedOrigins: []string{workspace.URL},
+		Recorder:       &events,
+		Logger:         watch.Logger(),
+		BearerOptions:  []transport.BearerOption{transport.ReplaceAuthorization()},
+	})
+	require.NoError(t, err)
+
+	// One SDK client serves every user: its own token is only a
+	// placeholder, which the stack replaces with the token in the context.
+	client := newWorkspaceClient(t, &databricks.Config{Host: workspace.URL, Token: watch.Token("app"), Credentials: config.PatCredentials{}}, stack)
+
+	for _, subject := range []string{"alice", "bob"} {
+		credential := authctx.Credential{Token: watch.Token(subject), Method: authctx.MethodOnBehalfOf, Subject: subject + "@example.com", Host: workspace.URL}
+		ctx := authctx.NewContext(product.NewContext(t.Context(), newProduct(t, app, "assistant")), credential)
+		_, err := queryServingEndpoint(ctx, client)
+		watch.Error(err)
+		require.NoError(t, err)
+
+		requests := workspace.Requests()
+		assert.Equal(t, "Bearer "+credential.Token, requests[len(requests)-1].Authorization(), "the query of %s carries their own token", subject)
+		recorded := events.Events()
+		assert.Equal(t, credential, recorded[len(recorded)-1].Credential, "the event of %s carries their credential, so a beacon can be sent for it", subject)
+	}
+	assert.Len(t, events.Events(), 2)
 }
