@@ -32,7 +32,8 @@ const shutdownGrace = time.Second
 // the queue's size again) and the folded totals.
 //
 // A Sender is safe for concurrent use. Events keep their ID across retries. A
-// Sender built with a nil sink counts every event as dropped. Events whose
+// Sender built with a nil sink counts every event as dropped, and the methods
+// of a nil *Sender do nothing. Events whose
 // Source is SourceMissing are delivered like any other; each sink documents
 // what it does with them.
 type Sender struct {
@@ -123,6 +124,9 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 // totals it uses exist. A Count below 1 is taken as 1. Record after Close
 // counts e as dropped.
 func (s *Sender) Record(e Event) {
+	if s == nil {
+		return
+	}
 	if e.Count < 1 {
 		e.Count = 1
 	}
@@ -169,6 +173,9 @@ func (s *Sender) Record(e Event) {
 // queued for a later Flush or Close. Flush after Close returns the result of
 // Close once it has finished.
 func (s *Sender) Flush(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -202,6 +209,9 @@ func (s *Sender) Flush(ctx context.Context) error {
 // when the sink rejected events during Close. Close is idempotent: later
 // calls wait for the first to finish and return its result.
 func (s *Sender) Close(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

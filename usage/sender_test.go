@@ -507,3 +507,11 @@ func TestSenderNilContextUsesBackground(t *testing.T) {
 	require.NoError(t, s.Close(nil))
 	assert.Len(t, sink.delivered(), 1)
 }
+
+func TestNilSenderDoesNothing(t *testing.T) {
+	var s *Sender
+	assert.NotPanics(t, func() { s.Record(testEvent(t, "a", 1, "m", 1, 1)) })
+	assert.NoError(t, s.Flush(context.Background()))
+	assert.NoError(t, s.Close(context.Background()))
+	assert.Equal(t, Stats{}, s.Stats())
+}

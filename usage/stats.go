@@ -82,10 +82,14 @@ type senderCounters struct {
 }
 
 // Stats returns a snapshot of the counters. It is safe to call at any time
-// from any goroutine, also after Close. The counts are read one by one, so a
+// from any goroutine, also after Close, and returns zero counts for a nil
+// *Sender. The counts are read one by one, so a
 // snapshot taken while events flow may be off by the events in flight.
 func (s *Sender) Stats() Stats {
 	var st Stats
+	if s == nil {
+		return st
+	}
 	var enqueued int64
 	for i := range s.queue.shards {
 		sh := &s.queue.shards[i]
