@@ -154,7 +154,7 @@ func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 
-	clone := req.Clone(authctx.NewContext(ctx, cred))
+	clone := cloneWithHeader(req, authctx.NewContext(ctx, cred))
 	clone.Header.Set("Authorization", "Bearer "+cred.Token)
 	return roundTripNext(base, clone)
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,6 +36,17 @@ func validateRequest(req *http.Request) error {
 		return errors.New("transport: the request has a nil Header: create requests with http.NewRequest")
 	}
 	return nil
+}
+
+// cloneWithHeader returns a shallow copy of req with ctx as its context and
+// a deep copy of its header, which is all a layer of this package changes.
+// Unlike req.Clone it shares the URL, trailer and form with req, which saves
+// their copies on every request. No layer here modifies them, and a
+// RoundTripper below must not modify its request either.
+func cloneWithHeader(req *http.Request, ctx context.Context) *http.Request {
+	clone := req.WithContext(ctx)
+	clone.Header = req.Header.Clone()
+	return clone
 }
 
 // closeRequestBody closes the body of a request that will not be handed to

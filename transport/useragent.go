@@ -123,7 +123,7 @@ func (t *UserAgentTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return roundTripNext(base, req)
 	}
 
-	clone := req.Clone(req.Context())
+	clone := cloneWithHeader(req, req.Context())
 	clone.Header.Set("User-Agent", merged)
 	return roundTripNext(base, clone)
 }
