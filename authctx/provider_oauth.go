@@ -152,14 +152,22 @@ func (p *OAuthM2M) Slow() bool { return true }
 // one is within the refresh leeway of its expiry. When that request fails
 // while the cached token is still valid, the cached token is returned, the
 // failure is logged, and the next request waits for the negative TTL. Errors never contain the secret or a token; a rejected
-// request returns an [*OAuthError].
+// request returns an [*OAuthError]. A panic while requesting the token, such
+// as one in the HTTP client's transport, is returned as an error that
+// contains the panic value.
 func (p *OAuthM2M) Credential(ctx context.Context) (Credential, error) {
+	if p == nil || p.client == nil {
+		return Credential{}, errors.New("authctx: the OAuthM2M provider is not initialized; create it with authctx.NewOAuthM2M")
+	}
+
 	ctx = orBackground(ctx)
 	if token, fresh := p.cachedToken(); fresh {
 		return token, nil
 	}
 
-	results := p.flight.DoChan("token", func() (any, error) {
+	results := p.flight.DoChan("token", func() (value any, err error) {
+		defer recoverSharedWork(ctx, p.settings.logger, "oauth-m2m token request", &err, p.clientSecret)
+
 		// A caller that missed the cache just before the previous request
 		// stored its token would otherwise send a second request.
 		if token, fresh := p.cachedToken(); fresh {

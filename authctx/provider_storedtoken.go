@@ -13,8 +13,11 @@ import (
 
 // TokenLookup returns the stored personal access token for a workspace and
 // group, for example from a database table. It must be safe for concurrent
-// use, must never put the token in an error, and should return an error
-// wrapping [ErrNoCredential] when no token is stored for the key.
+// use, must never put the token in an error or a panic value, and should
+// return an error wrapping [ErrNoCredential] when no token is stored for the
+// key. It must return when ctx is done: the lookup timeout cancels ctx but
+// cannot stop a lookup that ignores it, and until it returns, every call for
+// the same workspace and group waits for its result.
 type TokenLookup func(ctx context.Context, workspace, group string) (Credential, error)
 
 // maxStoredTokenEntries bounds the cache before expired entries are swept.
@@ -81,8 +84,13 @@ func (p *StoredToken) Slow() bool { return true }
 
 // Credential returns the stored token for the workspace and group of ctx, from
 // the cache or from one shared lookup. Errors name the workspace and group;
-// a lookup error is wrapped, so errors.Is finds [ErrNoCredential] in it.
+// a lookup error is wrapped, so errors.Is finds [ErrNoCredential] in it. A
+// panic in the lookup is returned as an error that contains the panic value.
 func (p *StoredToken) Credential(ctx context.Context) (Credential, error) {
+	if p == nil || p.lookup == nil {
+		return Credential{}, errors.New("authctx: the StoredToken provider is not initialized; create it with authctx.NewStoredToken")
+	}
+
 	ctx = orBackground(ctx)
 	key := storedTokenKey{workspace: p.settings.workspaceKey(ctx), group: p.settings.groupKey(ctx)}
 
@@ -130,7 +138,7 @@ func (p *StoredToken) lookupAndStore(callerCtx context.Context, key storedTokenK
 	ctx, cancel := context.WithTimeout(sharedWorkContext(callerCtx), p.settings.lookupTimeout)
 	defer cancel()
 
-	credential, err := p.lookup(ctx, key.workspace, key.group)
+	credential, err := p.callLookup(ctx, key)
 	if err == nil && credential.IsZero() {
 		err = fmt.Errorf("%w: the lookup returned an empty token", ErrNoCredential)
 	}
@@ -157,6 +165,12 @@ func (p *StoredToken) lookupAndStore(callerCtx context.Context, key storedTokenK
 	entry := storedTokenEntry{credential: credential}
 	p.store(key, entry, ttl)
 	return entry
+}
+
+// callLookup calls the lookup and returns a panic in it as an error.
+func (p *StoredToken) callLookup(ctx context.Context, key storedTokenKey) (credential Credential, err error) {
+	defer recoverSharedWork(ctx, p.settings.logger, "stored token lookup", &err)
+	return p.lookup(ctx, key.workspace, key.group)
 }
 
 // store caches entry for ttl; a ttl of zero or less stores nothing.
