@@ -28,7 +28,9 @@ const (
 // NOTE: fmt cannot call methods on an unexported struct field, so printing a
 // struct that holds a Credential in an unexported field with %v shows the
 // token. Keep credentials in exported fields, or give the holder its own
-// String method.
+// String method. The %p verb on a Credential value (not a pointer) also shows
+// the token, because fmt (Go 1.26) handles %p before it calls Format and
+// prints the fields of a non-pointer; go vet does not report it.
 type Credential struct {
 	// Token is the bearer token sent in the Authorization header.
 	Token string
@@ -88,8 +90,9 @@ func (c Credential) String() string {
 // GoString returns the same value as String, so %#v never shows the token.
 func (c Credential) GoString() string { return c.String() }
 
-// Format implements fmt.Formatter so that every verb prints the redacted
-// form. %v, %+v, %s and %q honour width and flags as they do for a string,
+// Format implements fmt.Formatter so that every verb it receives prints the
+// redacted form. fmt never passes it %T, or %p for a value. %v, %+v, %s and
+// %q honour width and flags as they do for a string,
 // %#v prints GoString, and any other verb prints fmt's bad-verb form, such as
 // "%!d(authctx.Credential=...)", around the redacted form.
 func (c Credential) Format(f fmt.State, verb rune) {

@@ -4,9 +4,10 @@
 // A [Credential] is a bearer token with its subject, workspace host and
 // expiry. [NewContext] stores one and [FromContext] reads it back; there is
 // no global "current user", so concurrent requests for different users never
-// see each other's tokens. Every printed, logged or JSON form of a Credential
-// leaves the token out. Every function and method of this package that takes
-// a context treats a nil one as [context.Background] instead of panicking.
+// see each other's tokens. The logged and JSON forms of a Credential, and
+// its printed forms for every fmt verb but %p, leave the token out. Every
+// function and method of this package that takes a context treats a nil one
+// as [context.Background] instead of panicking.
 //
 // # Providers
 //

@@ -17,7 +17,8 @@ import (
 // return an error wrapping [ErrNoCredential] when no token is stored for the
 // key. It must return when ctx is done: the lookup timeout cancels ctx but
 // cannot stop a lookup that ignores it, and until it returns, every call for
-// the same workspace and group waits for its result.
+// the same workspace and group waits for its result or for its own context
+// to end.
 type TokenLookup func(ctx context.Context, workspace, group string) (Credential, error)
 
 // maxStoredTokenEntries bounds the cache before expired entries are swept.
