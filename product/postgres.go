@@ -20,7 +20,10 @@ const maxPostgresApplicationName = 63
 //     result still parses with [ParseUserAgent], to the same application,
 //     the version without build metadata and a prefix of the feature.
 //  3. When not even one byte of the feature fits, the first 63 bytes of the
-//     token from step 1 are returned, which do not parse.
+//     token from step 1 are returned. They do not parse when the cut falls
+//     before the '/', and they parse to a different, shorter version when it
+//     falls inside the version: "acme/1.0.0-" followed by 60 letters comes
+//     back as "acme/1.0.0-" followed by 52.
 //
 // Two features that share a long prefix can therefore share a name. It
 // returns "" for the zero Product.

@@ -112,3 +112,15 @@ func TestPostgresApplicationName(t *testing.T) {
 func TestPostgresApplicationNameZero(t *testing.T) {
 	assert.Empty(t, Product{}.PostgresApplicationName())
 }
+
+func TestPostgresApplicationNameCutVersion(t *testing.T) {
+	p := mustApp(t, "acme", "1.0.0-"+strings.Repeat("a", 60)).AsProduct()
+
+	name := p.PostgresApplicationName()
+
+	assert.Equal(t, "acme/1.0.0-"+strings.Repeat("a", 52), name)
+	parsed, err := ParseUserAgent(name)
+	require.NoError(t, err, "a cut inside the version can still parse")
+	assert.Equal(t, "1.0.0-"+strings.Repeat("a", 52), parsed.App().Version())
+	assert.NotEqual(t, p.App().Version(), parsed.App().Version())
+}
