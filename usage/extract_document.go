@@ -67,6 +67,10 @@ type document struct {
 	errorStart                       byte
 	errorType, errorCode, errorState field
 
+	// code is a top-level "code", which names the error of an OpenAI
+	// Responses "error" event.
+	code field
+
 	usage         field
 	usageLoc      usageLocation
 	usageTooLarge bool
@@ -79,7 +83,7 @@ type document struct {
 func (d *document) reset() {
 	for _, f := range []*field{&d.typ, &d.object, &d.eventType, &d.model, &d.modelVersion,
 		&d.messageModel, &d.responseModel, &d.fingerprint, &d.errorType,
-		&d.errorCode, &d.errorState, &d.usage, &d.promptEvalCount, &d.evalCount} {
+		&d.errorCode, &d.errorState, &d.code, &d.usage, &d.promptEvalCount, &d.evalCount} {
 		f.reset()
 	}
 	d.errorStart = 0
@@ -133,6 +137,8 @@ func (d *document) topLevelTarget(key string) (*field, int, usageLocation) {
 		return &d.modelVersion, maxModelCapture, 0
 	case "system_fingerprint":
 		return &d.fingerprint, maxWordCapture, 0
+	case "code":
+		return &d.code, maxWordCapture, 0
 	case "usage":
 		return &d.usage, maxUsageCapture, locUsage
 	case "usageMetadata":

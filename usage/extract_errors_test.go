@@ -129,3 +129,11 @@ func TestGeminiErrorBody(t *testing.T) {
 	requireErrorWarning(t, got, "429", "secret detail")
 	assert.Equal(t, "gemini", got.Provider)
 }
+
+func TestResponsesErrorEventTopLevelCode(t *testing.T) {
+	body := "event: error\n" +
+		`data: {"type":"error","code":"server_error","message":"secret detail","param":null,"sequence_number":4}` + "\n\n"
+	got := extractEverySplit(t, openAIURL, sseType, body)
+
+	requireErrorWarning(t, got, "server_error", "secret detail")
+}

@@ -140,7 +140,7 @@ func (x *Extractor) documentError(d *document) (string, bool) {
 		return "", false
 	}
 
-	for _, f := range []*field{&d.errorType, &d.errorCode, &d.errorState} {
+	for _, f := range []*field{&d.errorType, &d.errorCode, &d.errorState, &d.code} {
 		if name := errorName(f); name != "" {
 			return name, true
 		}
