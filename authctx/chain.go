@@ -101,14 +101,17 @@ func ChainWith(providers []Provider, opts ...Option) *ProviderChain {
 // Name returns "chain".
 func (c *ProviderChain) Name() string { return "chain" }
 
-// Slow reports whether any provider in the chain is slow.
+// Slow reports whether the chain has providers and every one of them is slow.
+// A chain with a fast provider is not slow: in a context made by
+// [WithoutSlowProviders] it skips its own slow providers and can still return
+// a credential, so an outer chain must call it rather than skip it.
 func (c *ProviderChain) Slow() bool {
 	for _, p := range c.providers {
-		if isSlow(p) {
-			return true
+		if !isSlow(p) {
+			return false
 		}
 	}
-	return false
+	return len(c.providers) > 0
 }
 
 // Credential returns the first credential that a provider returns, as

@@ -149,3 +149,19 @@ func TestChainProviderErrorWrapsSentinel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []authctx.Skip{{Provider: "wrapped", Reason: "lookup: authctx: no credential"}}, resolution.Skipped)
 }
+
+func TestChainNestedMixedSpeeds(t *testing.T) {
+	slow := &countingProvider{name: "slow", slow: true, credential: authctx.Credential{Token: "slow-token"}}
+	inner := authctx.Chain(slow, authctx.Static(authctx.Credential{Token: "static-token"}))
+	outer := authctx.Chain(inner)
+
+	got, resolution, err := outer.Resolve(authctx.WithoutSlowProviders(t.Context()))
+
+	require.NoError(t, err, "the inner chain's fast provider still answers")
+	assert.Equal(t, "static-token", got.Token)
+	assert.Equal(t, "chain", resolution.Provider)
+	assert.Zero(t, slow.calls.Load(), "the inner chain skips its slow provider itself")
+	assert.False(t, inner.Slow(), "a chain with a fast provider is not slow")
+	assert.True(t, authctx.Chain(slow).Slow(), "a chain of slow providers is slow")
+	assert.False(t, authctx.Chain().Slow(), "an empty chain is not slow")
+}
