@@ -51,3 +51,48 @@ func (p Path) String() string {
 	}
 	return string(b)
 }
+
+// memberPath returns the path of the member whose value begins now, and
+// false when it is too deep or below an array inside the document.
+func (s *Scanner) memberPath() (Path, bool) {
+	level := s.depth - s.docDepth
+	if level >= MaxPathLen {
+		return Path{}, false
+	}
+	for d := s.docDepth; d <= s.depth; d++ {
+		if s.isArray(d) {
+			return Path{}, false
+		}
+	}
+	return Path{s: s, n: level + 1}, true
+}
+
+func (s *Scanner) beginKey() {
+	s.inKey = true
+	s.st = stString
+	s.keyLevel = s.depth - s.docDepth
+	if s.docDepth > 0 && s.keyLevel < MaxPathLen {
+		s.keyLen[s.keyLevel] = 0
+	}
+}
+
+func (s *Scanner) appendKey(b []byte) {
+	if !s.inKey || s.docDepth == 0 || s.keyLevel >= MaxPathLen || s.keyLen[s.keyLevel] < 0 {
+		return
+	}
+	n := s.keyLen[s.keyLevel]
+	if n+len(b) > MaxKeyLen {
+		s.keyLen[s.keyLevel] = -1
+		return
+	}
+	copy(s.keys[s.keyLevel][n:], b)
+	s.keyLen[s.keyLevel] = n + len(b)
+}
+
+// escapeKey marks the current key unusable, because matching keys with
+// escape sequences would need them decoded.
+func (s *Scanner) escapeKey() {
+	if s.inKey && s.docDepth > 0 && s.keyLevel < MaxPathLen {
+		s.keyLen[s.keyLevel] = -1
+	}
+}
