@@ -101,17 +101,32 @@ func ChainWith(providers []Provider, opts ...Option) *ProviderChain {
 // Name returns "chain".
 func (c *ProviderChain) Name() string { return "chain" }
 
-// Slow reports whether the chain has providers and every one of them is slow.
-// A chain with a fast provider is not slow: in a context made by
-// [WithoutSlowProviders] it skips its own slow providers and can still return
-// a credential, so an outer chain must call it rather than skip it.
+// Slow reports whether any provider in the chain is slow.
 func (c *ProviderChain) Slow() bool {
 	for _, p := range c.providers {
-		if !isSlow(p) {
+		if isSlow(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipsAsSlow reports whether a chain skips p in a context made by
+// [WithoutSlowProviders]. A nested chain is skipped only when it has
+// providers and all of them are slow, because it skips its own slow
+// providers and can still return a credential from a fast one.
+func skipsAsSlow(p Provider) bool {
+	nested, ok := p.(*ProviderChain)
+	if !ok {
+		return isSlow(p)
+	}
+
+	for _, inner := range nested.providers {
+		if !skipsAsSlow(inner) {
 			return false
 		}
 	}
-	return len(c.providers) > 0
+	return len(nested.providers) > 0
 }
 
 // Credential returns the first credential that a provider returns, as
@@ -125,7 +140,8 @@ func (c *ProviderChain) Credential(ctx context.Context) (Credential, error) {
 // a token that has not expired, with a report of the providers skipped. A
 // provider is skipped when it returns an error wrapping [ErrNoCredential], an
 // empty or expired credential, or when it is slow and ctx was made by
-// [WithoutSlowProviders]. Any other error stops the chain and is returned
+// [WithoutSlowProviders]. A nested chain counts as slow there only when all
+// its providers are. Any other error stops the chain and is returned
 // wrapped with the provider's name. When every provider is skipped, the error
 // wraps ErrNoCredential and lists the reasons.
 func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, error) {
@@ -134,7 +150,7 @@ func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, er
 	slowAllowed := SlowProvidersAllowed(ctx)
 
 	for _, p := range c.providers {
-		if !slowAllowed && isSlow(p) {
+		if !slowAllowed && skipsAsSlow(p) {
 			resolution.Skipped = append(resolution.Skipped, Skip{Provider: p.Name(), Reason: ReasonSlowForbidden})
 			continue
 		}

@@ -161,7 +161,5 @@ func TestChainNestedMixedSpeeds(t *testing.T) {
 	assert.Equal(t, "static-token", got.Token)
 	assert.Equal(t, "chain", resolution.Provider)
 	assert.Zero(t, slow.calls.Load(), "the inner chain skips its slow provider itself")
-	assert.False(t, inner.Slow(), "a chain with a fast provider is not slow")
-	assert.True(t, authctx.Chain(slow).Slow(), "a chain of slow providers is slow")
-	assert.False(t, authctx.Chain().Slow(), "an empty chain is not slow")
+	assert.True(t, inner.Slow(), "a chain with a slow provider is slow")
 }
