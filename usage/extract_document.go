@@ -15,7 +15,7 @@ const (
 	maxCountCapture = 32
 )
 
-// field is one captured scalar member of the current document. Its buffer
+// field is one captured member value of the current document. Its buffer
 // is reused from document to document.
 type field struct {
 	raw []byte
@@ -36,8 +36,9 @@ func (f *field) reset() {
 }
 
 // textBytes returns the field's JSON string value without its quotes, or
-// nil when it is unset, not a string, or contains escape sequences (no name
-// this package matches does). The slice aliases the field, so it is valid
+// nil when it is unset, not a string, or contains escape sequences (the
+// type and event names compared with it never do, and modelName decodes
+// escaped model names). The slice aliases the field, so it is valid
 // until the next document; comparing string(b) with a constant does not
 // allocate.
 func (f *field) textBytes() []byte {
