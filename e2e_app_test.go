@@ -22,9 +22,9 @@ import (
 )
 
 // TestDatabricksAppOnBehalfOfUsers runs a Databricks App the way the
-// platform does: a proxy forwards each signed-in user's token in
-// X-Forwarded-Access-Token, authctx.Middleware moves it into the request
-// context, and the handler queries a serving endpoint through one shared
+// platform does. A proxy forwards each signed-in user's token in
+// X-Forwarded-Access-Token, and authctx.Middleware moves it into the request
+// context. The handler then queries a serving endpoint through one shared
 // stack, once on the request goroutine and once from a goroutine started
 // with authctx.Go. Usage reaches the workspace as beacons through a real
 // Sender. A goroutine started without authctx.Go must fail closed.
