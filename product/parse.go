@@ -13,13 +13,19 @@ import (
 //
 // A User-Agent header holds several tokens separated by spaces, such as
 // "acme_mcp/0.1.0 databricks-sdk-go/0.100.0". Split it with [strings.Fields]
-// and parse the token that belongs to the application.
+// and parse the token that belongs to the application. Errors quote at most
+// the first 256 bytes of a longer token, so a client cannot put a large
+// header into logs through them.
 func ParseUserAgent(token string) (Product, error) {
 	p, err := parseUserAgent(token)
-	if err != nil {
-		return Product{}, fmt.Errorf("product: User-Agent token %q: %w", token, err)
+	if err == nil {
+		return p, nil
 	}
-	return p, nil
+
+	if len(token) > maxQuotedLength {
+		return Product{}, fmt.Errorf("product: User-Agent token %s (%d bytes): %w", quotePrefix(token), len(token), err)
+	}
+	return Product{}, fmt.Errorf("product: User-Agent token %q: %w", token, err)
 }
 
 func parseUserAgent(token string) (Product, error) {

@@ -148,3 +148,20 @@ func TestParseUserAgentRoundTripGenerated(t *testing.T) {
 	}
 	assert.Greater(t, features, cases/2, "the generator covers features")
 }
+
+func TestParseUserAgentHugeTokenShortError(t *testing.T) {
+	huge := strings.Repeat("a", 1<<20)
+	tokens := map[string]string{
+		"name":    huge + "/1.0.0",
+		"version": "acme/" + huge,
+		"feature": "acme_" + huge + "/1.0.0",
+		"slash":   huge,
+	}
+	for part, token := range tokens {
+		_, err := ParseUserAgent(token)
+
+		require.Error(t, err, part)
+		assert.Less(t, len(err.Error()), 1024, "%s: the error quotes a bounded prefix of the token", part)
+		assert.Contains(t, err.Error(), fmt.Sprintf("(%d bytes)", len(token)), "%s: the error gives the token's length", part)
+	}
+}

@@ -3,6 +3,7 @@ package product
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,6 +24,22 @@ const maxNameLength = 64
 // room for a pre-release and build metadata such as "0.0.0-dev+<40-hex sha>".
 const maxVersionLength = 128
 
+// maxQuotedLength is the maximum number of bytes of a value that an error
+// quotes. ParseUserAgent can be given a User-Agent from an untrusted client,
+// and an error that repeated a megabyte of it would carry it into every log
+// line that records the error. The limit is twice the longest valid
+// version, so a value that is only slightly too long is still quoted whole.
+const maxQuotedLength = 2 * maxVersionLength
+
+// quotePrefix returns s quoted for an error message, cut to its first
+// maxQuotedLength bytes and followed by "..." when it is longer.
+func quotePrefix(s string) string {
+	if len(s) <= maxQuotedLength {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuotedLength]) + "..."
+}
+
 // validateName checks one name against the Databricks SDK's User-Agent rule
 // [0-9A-Za-z_.+-] (useragent.matchAlphanum in databricks-sdk-go v0.100.0),
 // which is stricter than the RFC 9110 token characters. Application names
@@ -38,7 +55,7 @@ func validateName(kind, name string, allowUnderscore bool) error {
 		return fmt.Errorf("%s is empty: use 1 to %d %s", kind, maxNameLength, allowed)
 	}
 	if len(name) > maxNameLength {
-		return fmt.Errorf("%s %q is too long (%d bytes): use at most %d", kind, name, len(name), maxNameLength)
+		return fmt.Errorf("%s %s is too long (%d bytes): use at most %d", kind, quotePrefix(name), len(name), maxNameLength)
 	}
 
 	for i, r := range name {
@@ -69,7 +86,7 @@ func validateVersion(version string) error {
 		return fmt.Errorf("version is empty: use MAJOR.MINOR.PATCH such as 0.1.0")
 	}
 	if len(version) > maxVersionLength {
-		return fmt.Errorf("version %q is too long (%d bytes): use at most %d", version, len(version), maxVersionLength)
+		return fmt.Errorf("version %s is too long (%d bytes): use at most %d", quotePrefix(version), len(version), maxVersionLength)
 	}
 	if semverPattern.MatchString(version) {
 		return nil
