@@ -1,8 +1,10 @@
 package usage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -385,4 +387,37 @@ func TestBeaconNeverMixesUsers(t *testing.T) {
 		assert.Equal(t, int64((u+1)*perUser), inputPerUser[u], "input tokens of user %d", u)
 	}
 	assert.Equal(t, int64(users*perUser), s.Stats().Sent)
+}
+
+func TestBeaconLogsWithoutToken(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	workspace := newFakeWorkspace(t, func(w http.ResponseWriter, r *http.Request) bool {
+		w.WriteHeader(http.StatusUnauthorized)
+		return true
+	})
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+
+	rejected := testEvent(t, "rejected", 1, "m", 1, 1)
+	rejected.Credential.Host = workspace.URL
+	unreachable := testEvent(t, "unreachable", 2, "m", 1, 1)
+	unreachable.Credential.Host = downURL
+	invalid := testEvent(t, "invalid", 3, "m", 1, 1)
+	invalid.Credential.Host = "ftp://workspace.example.com"
+
+	sink := NewBeaconSink(WithBeaconHTTPClient(workspace.Client()), WithBeaconLogger(logger))
+	for _, e := range []Event{rejected, unreachable, invalid} {
+		_ = sink.Send(context.Background(), []Event{e})
+	}
+
+	text := logs.String()
+	assert.Contains(t, text, "usage: beacon rejected")
+	assert.Contains(t, text, "usage: beacon request failed")
+	assert.Contains(t, text, "usage: beacon skipped")
+	for _, token := range []string{"token-1", "token-2", "token-3"} {
+		assert.NotContains(t, text, token)
+	}
+	assert.Equal(t, int64(2), sink.Stats().Failed)
 }
