@@ -62,8 +62,10 @@ func (c Config) validate() error {
 	if c.App.IsZero() {
 		return errors.New(`httpmeter: Config.App is the zero value: set it to the result of product.NewApp, such as product.NewApp("acme", "0.1.0")`)
 	}
-	if c.Provider != nil && len(c.AllowedOrigins) == 0 {
-		return fmt.Errorf("httpmeter: Config.Provider %q is set but Config.AllowedOrigins is empty, so no request could receive its token: list the origins that may, such as https://adb-123.azuredatabricks.net", c.Provider.Name())
+	// The provider is named by its type, because calling a method of a
+	// typed nil provider could panic.
+	if c.Provider != nil && len(c.AllowedOrigins) == 0 && len(c.BearerOptions) == 0 {
+		return fmt.Errorf("httpmeter: Config.Provider (%T) is set but Config.AllowedOrigins is empty, so no request could receive its token: list the origins that may, such as https://adb-123.azuredatabricks.net", c.Provider)
 	}
 
 	// The transport layer checks each origin's form. User information is

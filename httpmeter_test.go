@@ -62,6 +62,25 @@ func TestNewOriginErrorHidesPassword(t *testing.T) {
 	assert.NotContains(t, err.Error(), "s3cr3t-password")
 }
 
+func TestNewRejectsTypedNilProviderWithoutPanic(t *testing.T) {
+	var provider *nilUnsafeProvider
+	stack, err := httpmeter.New(nil, httpmeter.Config{App: newApp(t), Provider: provider})
+
+	assert.Nil(t, stack)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "*httpmeter_test.nilUnsafeProvider")
+}
+
+// nilUnsafeProvider is a Provider whose methods dereference their receiver,
+// so they panic when called on a nil pointer.
+type nilUnsafeProvider struct{ name string }
+
+func (p *nilUnsafeProvider) Name() string { return p.name }
+
+func (p *nilUnsafeProvider) Credential(context.Context) (authctx.Credential, error) {
+	return authctx.Credential{}, authctx.ErrNoCredential
+}
+
 func TestNewRejectsProviderWithoutOrigins(t *testing.T) {
 	provider := authctx.Static(authctx.Credential{Token: "unused"})
 	stack, err := httpmeter.New(nil, httpmeter.Config{App: newApp(t), Provider: provider})
@@ -69,7 +88,7 @@ func TestNewRejectsProviderWithoutOrigins(t *testing.T) {
 	assert.Nil(t, stack)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Config.Provider")
-	assert.Contains(t, err.Error(), `"static"`, "the error must name the provider")
+	assert.Contains(t, err.Error(), "*authctx.StaticProvider", "the error must name the provider")
 	assert.Contains(t, err.Error(), "Config.AllowedOrigins", "the error must name the fix")
 }
 
