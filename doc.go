@@ -78,5 +78,7 @@
 //
 // The usage beacon sink sends its requests with a context made by
 // [usage.WithoutMetering], so telemetry that passes through a stack is never
-// metered itself.
+// metered itself. Keep the beacon sink on its own HTTP client, its default:
+// through a stack, the UserAgent layer would append the application's token
+// to the beacon's User-Agent, which then no longer parses as a beacon.
 package httpmeter
