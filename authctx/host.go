@@ -1,6 +1,7 @@
 package authctx
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -11,7 +12,7 @@ import (
 // "https://" when the value has no scheme. It drops everything but the
 // scheme, host and port, so a path, query, user information and trailing
 // slash go. An empty host returns "". A value without a host name returns an
-// error.
+// error, which masks the user information of host as "xxxxx".
 func NormalizeHost(host string) (string, error) {
 	normalized, err := normalizeHost(host)
 	if err != nil {
@@ -29,7 +30,7 @@ func normalizeHost(host string) (string, error) {
 
 	parsed, err := url.Parse(host)
 	if err != nil {
-		return "", fmt.Errorf("invalid workspace host %q: %w; use a URL such as https://adb-123.azuredatabricks.net", host, err)
+		return "", invalidHostError(host, err)
 	}
 
 	// A value such as "adb-123.azuredatabricks.net" parses as a path, so the
@@ -37,13 +38,46 @@ func normalizeHost(host string) (string, error) {
 	if parsed.Host == "" {
 		parsed, err = url.Parse("https://" + host)
 		if err != nil {
-			return "", fmt.Errorf("invalid workspace host %q: %w; use a URL such as https://adb-123.azuredatabricks.net", host, err)
+			return "", invalidHostError(host, err)
 		}
 	}
 	if parsed.Hostname() == "" {
-		return "", fmt.Errorf("invalid workspace host %q: no host name; use a URL such as https://adb-123.azuredatabricks.net", host)
+		return "", fmt.Errorf("invalid workspace host %q: no host name; use a URL such as https://adb-123.azuredatabricks.net", redactUserinfo(host))
 	}
 
 	normalized := &url.URL{Scheme: parsed.Scheme, Host: parsed.Host}
 	return strings.TrimSuffix(normalized.String(), "/"), nil
+}
+
+// invalidHostError reports a host that url.Parse rejected. It quotes the host
+// with its user information masked, and leaves out the *url.Error wrapper,
+// whose message repeats the whole URL, password included.
+func invalidHostError(host string, err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	return fmt.Errorf("invalid workspace host %q: %w; use a URL such as https://adb-123.azuredatabricks.net", redactUserinfo(host), err)
+}
+
+// redactUserinfo returns host with everything between the scheme and the last
+// '@' replaced by "xxxxx", so "https://user:pass@h" becomes "https://xxxxx@h".
+// It works on text that url.Parse rejects, so it cannot rely on the parsed
+// authority. It stops at the query or fragment, and it masks a path up to an
+// '@' too, which hides more than needed but never a password.
+func redactUserinfo(host string) string {
+	start := 0
+	if i := strings.Index(host, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(host)
+	if i := strings.IndexAny(host[start:], "?#"); i >= 0 {
+		end = start + i
+	}
+
+	at := strings.LastIndex(host[start:end], "@")
+	if at < 0 {
+		return host
+	}
+	return host[:start] + "xxxxx" + host[start+at:]
 }
