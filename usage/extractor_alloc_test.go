@@ -36,11 +36,13 @@ func TestExtractorAllocationsFlat(t *testing.T) {
 		{"sse", "text/event-stream", sseStreamBody},
 	} {
 		t.Run(kind.name, func(t *testing.T) {
+			req, resp := benchExchange(openAIChatURL, kind.contentType, "")
 			allocs := make([]float64, len(allocSizes))
 			for i, size := range allocSizes {
 				body := kind.generate(size.size)
 				allocs[i] = testing.AllocsPerRun(3, func() {
-					x := newBenchExtractor(t, openAIChatURL, kind.contentType, "")
+					x, ok := NewExtractor(req, resp)
+					require.True(t, ok)
 					extractInPieces(x, body, benchReadSize)
 				})
 				t.Logf("%s: %.0f allocations per response", size.name, allocs[i])

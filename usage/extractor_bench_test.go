@@ -93,10 +93,11 @@ func benchBodies() []benchBody {
 func BenchmarkExtractUsage(b *testing.B) {
 	for _, body := range benchBodies() {
 		b.Run("body="+body.name+"/impl=extractor", func(b *testing.B) {
+			req, resp := benchExchange(body.url, body.contentType, "")
 			b.SetBytes(int64(len(body.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				x := newBenchExtractor(b, body.url, body.contentType, "")
+				x, _ := NewExtractor(req, resp)
 				if r := extractInPieces(x, body.body, benchReadSize); r.Usage.TotalTokens != body.wantTotal {
 					b.Fatalf("extractor found %+v", r.Usage)
 				}
@@ -128,8 +129,8 @@ var allocSizes = []struct {
 	{"16MiB", 16 << 20},
 }
 
-// BenchmarkExtractorAllocs reports the allocations of one response for
-// bodies from 1 KiB to 16 MiB.
+// BenchmarkExtractorAllocs reports the allocations of one response, from
+// NewExtractor to Finish, for bodies from 1 KiB to 16 MiB.
 func BenchmarkExtractorAllocs(b *testing.B) {
 	for _, size := range allocSizes {
 		for _, kind := range []struct {
@@ -141,10 +142,11 @@ func BenchmarkExtractorAllocs(b *testing.B) {
 			{"sse", "text/event-stream", sseStreamBody(size.size)},
 		} {
 			b.Run("body="+kind.name+"/size="+size.name, func(b *testing.B) {
+				req, resp := benchExchange(openAIChatURL, kind.contentType, "")
 				b.SetBytes(int64(len(kind.body)))
 				b.ReportAllocs()
 				for b.Loop() {
-					x := newBenchExtractor(b, openAIChatURL, kind.contentType, "")
+					x, _ := NewExtractor(req, resp)
 					extractInPieces(x, kind.body, benchReadSize)
 				}
 			})

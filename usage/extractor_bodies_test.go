@@ -13,20 +13,25 @@ import (
 // benchUsage is the usage that every generated body reports at its end.
 var benchUsage = Usage{InputTokens: 1234, OutputTokens: 5678, TotalTokens: 6912}
 
-// newBenchExtractor returns an extractor for a 200 response with the given
-// content type to a POST of rawURL. Nothing is sent: the request only names
-// the provider and model.
-func newBenchExtractor(tb testing.TB, rawURL, contentType, contentEncoding string) *Extractor {
-	tb.Helper()
-
+// benchExchange returns a POST of rawURL and its 200 response with the
+// given content type. Nothing is sent: the request only names the provider
+// and model.
+func benchExchange(rawURL, contentType, contentEncoding string) (*http.Request, *http.Response) {
 	req := httptest.NewRequest(http.MethodPost, rawURL, nil)
 	resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: req}
 	resp.Header.Set("Content-Type", contentType)
 	if contentEncoding != "" {
 		resp.Header.Set("Content-Encoding", contentEncoding)
 	}
+	return req, resp
+}
 
-	x, ok := NewExtractor(req, resp)
+// newBenchExtractor returns an extractor for the exchange benchExchange
+// builds.
+func newBenchExtractor(tb testing.TB, rawURL, contentType, contentEncoding string) *Extractor {
+	tb.Helper()
+
+	x, ok := NewExtractor(benchExchange(rawURL, contentType, contentEncoding))
 	if !ok {
 		tb.Fatalf("NewExtractor rejected content type %q, encoding %q", contentType, contentEncoding)
 	}

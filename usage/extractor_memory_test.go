@@ -74,6 +74,8 @@ func TestExtractorFlatMemory100MB(t *testing.T) {
 	require.NoError(t, err)
 	watch.sample()
 
+	t.Logf("live heap grew by %d bytes over a %d-byte body", watch.growth(), written)
+
 	r := x.Finish(true)
 	require.True(t, r.Found)
 	assert.True(t, r.Complete)
@@ -127,6 +129,7 @@ func TestExtractorFlatMemoryGzip100MB(t *testing.T) {
 		}
 	}
 	watch.sample()
+	t.Logf("live heap grew by %d bytes over %d compressed bytes", watch.growth(), compressed)
 
 	r := x.Finish(true)
 	require.True(t, r.Found, "the usage in the last gzip block must be found")
