@@ -38,3 +38,17 @@ func TestNormalizeHostErrorHidesUserinfo(t *testing.T) {
 		})
 	}
 }
+
+func TestOAuthM2MTokenURLErrorHidesUserinfo(t *testing.T) {
+	const password = "dapi-token-url-password-0123456789"
+	for _, tokenURL := range []string{
+		"https://user:" + password + "@adb-1.azuredatabricks.net/oidc/v1/token",
+		"https://user:" + password + "@adb-1.azuredatabricks.net:badport/oidc/v1/token",
+	} {
+		_, err := authctx.NewOAuthM2M("https://adb-1.azuredatabricks.net", oauthClientID, oauthClientSecret, authctx.WithTokenURL(tokenURL))
+
+		require.Error(t, err, tokenURL)
+		assert.Contains(t, err.Error(), "invalid token URL")
+		assert.NotContains(t, err.Error(), password)
+	}
+}

@@ -124,7 +124,7 @@ func NewOAuthM2M(host, clientID, clientSecret string, opts ...Option) (*OAuthM2M
 	}
 	parsed, err := url.Parse(tokenURL)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" || parsed.User != nil {
-		return nil, fmt.Errorf("authctx: oauth-m2m: invalid token URL %q; use an http or https URL without user information", tokenURL)
+		return nil, fmt.Errorf("authctx: oauth-m2m: invalid token URL %q; use an http or https URL without user information", redactUserinfo(tokenURL))
 	}
 
 	client := s.httpClient
