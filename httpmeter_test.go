@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -288,4 +289,60 @@ func TestNewProductFromContextWins(t *testing.T) {
 	parsed, err := product.ParseUserAgent(requests[0].UserAgent())
 	require.NoError(t, err)
 	assert.Equal(t, "crew_gen", parsed.Feature(), "a feature with '_' must round-trip through the header")
+}
+
+func TestNewReplaysBodyOnSameOriginRedirect(t *testing.T) {
+	const requestBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}`
+	var bodies requestBodies
+	server := testservers.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		bodies.add(string(data))
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer server.Close()
+
+	stack, err := httpmeter.New(newBaseTransport(t), httpmeter.Config{App: newApp(t), AllowedOrigins: []string{server.URL}})
+	require.NoError(t, err)
+	ctx := authctx.NewContext(t.Context(), authctx.Credential{Token: "token-of-alice"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server.URL+"/old", strings.NewReader(requestBody))
+	require.NoError(t, err)
+
+	resp, err := (&http.Client{Transport: stack}).Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Equal(t, []string{requestBody, requestBody}, bodies.all(), "a 307 redirect must resend the whole body")
+	requests := server.Requests()
+	require.Len(t, requests, 2)
+	for _, r := range requests {
+		assert.Equal(t, "Bearer token-of-alice", r.Authorization(), "hop %s", r.Path)
+	}
+}
+
+// requestBodies keeps the request bodies a handler received. It is safe for
+// concurrent use.
+type requestBodies struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (b *requestBodies) add(body string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.bodies = append(b.bodies, body)
+}
+
+func (b *requestBodies) all() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.bodies...)
 }
