@@ -178,9 +178,15 @@ func (f *sseFramer) appendValue(b []byte) {
 	case 'd':
 		_, _ = f.x.scan.Write(b)
 	case 'e':
-		if len(f.x.sseEvent.raw)+len(b) <= maxWordCapture {
-			f.x.sseEvent.raw = append(f.x.sseEvent.raw, b...)
+		if len(f.x.sseEvent.raw)+len(b) > maxWordCapture {
+			// No known event name is this long, so the name is dropped
+			// with the rest of its line. Keeping the part that fit would let
+			// a prefix cut at a read boundary, such as "error", match.
+			f.x.sseEvent.reset()
+			f.field = 0
+			return
 		}
+		f.x.sseEvent.raw = append(f.x.sseEvent.raw, b...)
 	}
 }
 

@@ -120,3 +120,15 @@ func TestSSELeadingByteOrderMark(t *testing.T) {
 	assert.True(t, got.Found, "the byte order mark does not hide the first field")
 	assert.Equal(t, int64(17), got.Usage.TotalTokens)
 }
+
+func TestSSELongEventNameIgnored(t *testing.T) {
+	// The name starts with "error" but is longer than the capture limit, so
+	// it must never match "error", whatever the read boundaries.
+	body := "event: error" + strings.Repeat("x", 2*maxWordCapture) + "\n" +
+		"data: " + sseUsageChunk + "\n\n"
+	got := extractEverySplit(t, openAIURL, sseType, body)
+
+	assert.True(t, got.Found)
+	assert.True(t, got.Complete, "a long event name is not an error event")
+	assert.Empty(t, got.Warnings)
+}
