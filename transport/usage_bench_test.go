@@ -45,12 +45,16 @@ func (r *benchRecorder) Record(usage.Event) { r.events++ }
 
 // runRequests sends b.N GET requests to url through rt, reading each body to
 // its end, and reports the body size as the bytes processed per operation.
+// It also reports cpu-ns/op, the CPU time of the whole test process (client
+// and loopback server) per request, which other processes on a busy machine
+// disturb less than the wall-clock sec/op.
 func runRequests(b *testing.B, rt http.RoundTripper, ctx context.Context, url string, size int) {
 	b.Helper()
 	client := &http.Client{Transport: rt}
 	buf := make([]byte, 32<<10)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	cpuStart, cpuOK := processCPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -66,6 +70,11 @@ func runRequests(b *testing.B, rt http.RoundTripper, ctx context.Context, url st
 		if err != nil || n != int64(size) {
 			b.Fatalf("read %d of %d bytes: %v", n, size, err)
 		}
+	}
+	b.StopTimer()
+
+	if cpuEnd, ok := processCPUTime(); ok && cpuOK {
+		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
 	}
 }
 
