@@ -52,10 +52,11 @@ type OAuthM2M struct {
 	client       *http.Client
 	flight       singleflight.Group
 
-	mu        sync.Mutex
-	token     Credential
-	refreshAt time.Time // zero when the token never expires
-	retryAt   time.Time // no refresh before it after a failed one
+	mu         sync.Mutex
+	token      Credential
+	refreshAt  time.Time // zero when the token never expires
+	retryAt    time.Time // no refresh before it after a failed one
+	refreshing bool      // a token request is in flight
 }
 
 // OAuthError is a token request that the endpoint rejected. It carries the
@@ -149,7 +150,9 @@ func (p *OAuthM2M) Name() string { return "oauth-m2m" }
 func (p *OAuthM2M) Slow() bool { return true }
 
 // Credential returns the cached token, or requests a new one when the cached
-// one is within the refresh leeway of its expiry. When that request fails
+// one is within the refresh leeway of its expiry. The caller that starts the
+// request waits for it, and callers that arrive while it is in flight get the
+// cached token at once if it has not expired. When that request fails
 // while the cached token is still valid, the cached token is returned, the
 // failure is logged, and the next request waits for the negative TTL. Errors never contain the secret or a token; a rejected
 // request returns an [*OAuthError]. A panic while requesting the token, such
@@ -191,8 +194,8 @@ func (p *OAuthM2M) Credential(ctx context.Context) (Credential, error) {
 }
 
 // cachedToken returns the cached token and whether to use it without a
-// refresh: it is outside the refresh leeway, or a refresh failed less than the
-// negative TTL ago and the token has not expired.
+// refresh: it is outside the refresh leeway, or it has not expired and either
+// a refresh is in flight or one failed less than the negative TTL ago.
 func (p *OAuthM2M) cachedToken() (Credential, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -204,7 +207,7 @@ func (p *OAuthM2M) cachedToken() (Credential, bool) {
 	if p.refreshAt.IsZero() || now.Before(p.refreshAt) {
 		return p.token, true
 	}
-	return p.token, now.Before(p.retryAt) && !p.token.Expired(now)
+	return p.token, (p.refreshing || now.Before(p.retryAt)) && !p.token.Expired(now)
 }
 
 // validToken returns the cached token and whether it has not expired yet.
@@ -215,8 +218,12 @@ func (p *OAuthM2M) validToken() (Credential, bool) {
 	return p.token, !p.token.IsZero() && !p.token.Expired(p.settings.now())
 }
 
-// refresh requests a new token and caches it.
+// refresh requests a new token and caches it. While it runs, callers whose
+// cached token has not expired use that token instead of waiting.
 func (p *OAuthM2M) refresh(callerCtx context.Context) (Credential, error) {
+	p.setRefreshing(true)
+	defer p.setRefreshing(false)
+
 	ctx, cancel := context.WithTimeout(sharedWorkContext(callerCtx), p.settings.requestTimeout)
 	defer cancel()
 	ctx = p.settings.requestContext(ctx)
@@ -242,6 +249,12 @@ func (p *OAuthM2M) refresh(callerCtx context.Context) (Credential, error) {
 	p.retryAt = time.Time{}
 	p.mu.Unlock()
 	return token, nil
+}
+
+func (p *OAuthM2M) setRefreshing(refreshing bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refreshing = refreshing
 }
 
 // refreshTime returns when a token issued at issued and expiring at expiry is
