@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"bytes"
+
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
 
@@ -72,9 +74,13 @@ type document struct {
 	// Responses "error" event.
 	code field
 
-	usage         field
-	usageLoc      usageLocation
-	usageTooLarge bool
+	// usage is a top-level usage object (usage, usageMetadata or
+	// amazon-bedrock-invocationMetrics), nestedUsage one a level or two
+	// down (message.usage, response.usage, delta.usage, meta.billed_units).
+	// They are kept apart because which one counts depends on the
+	// document's type, which may come after both.
+	usage, nestedUsage usageField
+	usageTooLarge      bool
 
 	promptEvalCount, evalCount field
 
@@ -84,11 +90,12 @@ type document struct {
 func (d *document) reset() {
 	for _, f := range []*field{&d.typ, &d.object, &d.eventType, &d.model, &d.modelVersion,
 		&d.messageModel, &d.responseModel, &d.fingerprint, &d.errorType,
-		&d.errorCode, &d.errorState, &d.code, &d.usage, &d.promptEvalCount, &d.evalCount} {
+		&d.errorCode, &d.errorState, &d.code, &d.usage.field, &d.nestedUsage.field,
+		&d.promptEvalCount, &d.evalCount} {
 		f.reset()
 	}
+	d.usage.loc, d.nestedUsage.loc = 0, 0
 	d.errorStart = 0
-	d.usageLoc = 0
 	d.usageTooLarge = false
 	d.sawMessageUsage, d.sawXGroq, d.sawPromptFilter, d.sawRouterProvider, d.sawDone = false, false, false, false, false
 }
@@ -104,13 +111,13 @@ func (d *document) target(p jsonscan.Path, first byte) (*field, int, usageLocati
 			d.errorStart = first
 			return nil, 0, 0
 		}
-		return d.topLevelTarget(string(p.Key(0)))
+		return d.topLevelTarget(string(p.Key(0)), first)
 	case 2:
 		if p.Is("response", "error") {
 			d.errorStart = first
 			return nil, 0, 0
 		}
-		return d.nestedTarget(string(p.Key(0)), string(p.Key(1)))
+		return d.nestedTarget(string(p.Key(0)), string(p.Key(1)), first)
 	case 3:
 		switch {
 		case p.Is("response", "error", "code"):
@@ -118,13 +125,13 @@ func (d *document) target(p jsonscan.Path, first byte) (*field, int, usageLocati
 		case p.Is("response", "error", "type"):
 			return &d.errorType, maxWordCapture, 0
 		case p.Is("response", "meta", "billed_units"):
-			return &d.usage, maxUsageCapture, locBilledUnits
+			return d.usageTarget(locBilledUnits, first)
 		}
 	}
 	return nil, 0, 0
 }
 
-func (d *document) topLevelTarget(key string) (*field, int, usageLocation) {
+func (d *document) topLevelTarget(key string, first byte) (*field, int, usageLocation) {
 	switch key {
 	case "type":
 		return &d.typ, maxWordCapture, 0
@@ -141,11 +148,11 @@ func (d *document) topLevelTarget(key string) (*field, int, usageLocation) {
 	case "code":
 		return &d.code, maxWordCapture, 0
 	case "usage":
-		return &d.usage, maxUsageCapture, locUsage
+		return d.usageTarget(locUsage, first)
 	case "usageMetadata":
-		return &d.usage, maxUsageCapture, locUsageMetadata
+		return d.usageTarget(locUsageMetadata, first)
 	case "amazon-bedrock-invocationMetrics":
-		return &d.usage, maxUsageCapture, locInvocationMetrics
+		return d.usageTarget(locInvocationMetrics, first)
 	case "prompt_eval_count":
 		return &d.promptEvalCount, maxCountCapture, 0
 	case "eval_count":
@@ -162,30 +169,30 @@ func (d *document) topLevelTarget(key string) (*field, int, usageLocation) {
 	return nil, 0, 0
 }
 
-func (d *document) nestedTarget(parent, key string) (*field, int, usageLocation) {
+func (d *document) nestedTarget(parent, key string, first byte) (*field, int, usageLocation) {
 	switch parent {
 	case "message":
 		switch key {
 		case "usage":
 			d.sawMessageUsage = true
-			return &d.usage, maxUsageCapture, locMessageUsage
+			return d.usageTarget(locMessageUsage, first)
 		case "model":
 			return &d.messageModel, maxModelCapture, 0
 		}
 	case "response":
 		switch key {
 		case "usage":
-			return &d.usage, maxUsageCapture, locResponseUsage
+			return d.usageTarget(locResponseUsage, first)
 		case "model":
 			return &d.responseModel, maxModelCapture, 0
 		}
 	case "delta":
 		if key == "usage" {
-			return &d.usage, maxUsageCapture, locDeltaUsage
+			return d.usageTarget(locDeltaUsage, first)
 		}
 	case "meta":
 		if key == "billed_units" {
-			return &d.usage, maxUsageCapture, locBilledUnits
+			return d.usageTarget(locBilledUnits, first)
 		}
 	case "error":
 		switch key {
@@ -198,4 +205,64 @@ func (d *document) nestedTarget(parent, key string) (*field, int, usageLocation)
 		}
 	}
 	return nil, 0, 0
+}
+
+// usageField is a captured usage object and the location it came from.
+type usageField struct {
+	field
+	loc usageLocation
+}
+
+// holdsObject reports whether u captured a JSON object.
+func (u *usageField) holdsObject() bool {
+	return u.set && len(u.raw) > 0 && u.raw[0] == '{'
+}
+
+// usageAt returns the slot for a usage object found at loc.
+func (d *document) usageAt(loc usageLocation) *usageField {
+	switch loc {
+	case locUsage, locUsageMetadata, locInvocationMetrics:
+		return &d.usage
+	}
+	return &d.nestedUsage
+}
+
+// usageTarget returns the field for a usage object at loc whose value
+// begins with first, or nil when its slot keeps what it holds. A repeated
+// key whose value is not an object (a null after the real usage) does not
+// replace an object, and Bedrock's invocation metrics do not replace a
+// usage or usageMetadata object of the same document.
+func (d *document) usageTarget(loc usageLocation, first byte) (*field, int, usageLocation) {
+	u := d.usageAt(loc)
+	if u.holdsObject() {
+		if first != '{' || (loc == locInvocationMetrics && u.loc != locInvocationMetrics) {
+			return nil, 0, 0
+		}
+	}
+	return &u.field, maxUsageCapture, loc
+}
+
+// usageCandidates returns the usage objects that may count for d, best
+// first. The top-level one comes first, except in events that wrap the
+// response object: an Anthropic message_start counts message.usage first,
+// and an OpenAI Responses event counts only response.usage, because its
+// top-level usage (response.tool_usage.*) is a tool's own work.
+func (d *document) usageCandidates() [2]*usageField {
+	typ := d.typ.textBytes()
+	top, nested := &d.usage, &d.nestedUsage
+	if !top.holdsObject() || (top.loc == locUsage && bytes.HasPrefix(typ, []byte("response."))) {
+		top = nil
+	}
+	if !nested.holdsObject() {
+		nested = nil
+	}
+
+	switch {
+	case top == nil:
+		return [2]*usageField{nested}
+	case string(typ) == "message_start":
+		return [2]*usageField{nested, top}
+	default:
+		return [2]*usageField{top, nested}
+	}
 }

@@ -1,7 +1,6 @@
 package usage
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -29,9 +28,11 @@ func (x *Extractor) Value(_ jsonscan.Path, raw []byte, truncated bool) {
 	}
 	x.capture.store(raw, truncated)
 
-	if x.captureLoc != 0 {
-		x.doc.usageLoc = x.captureLoc
-		x.doc.usageTooLarge = truncated
+	if x.captureLoc != 0 && !truncated {
+		x.doc.usageAt(x.captureLoc).loc = x.captureLoc
+	}
+	if truncated && x.captureLoc != 0 {
+		x.doc.usageTooLarge = true
 	}
 	x.capture, x.captureLoc = nil, 0
 }
@@ -76,7 +77,9 @@ func (x *Extractor) discardDeferred() {
 
 // applyDocument folds what one document reports into the extractor's state.
 func (x *Extractor) applyDocument(d *document) {
-	if name, rank := providerFromDocument(d); rank > x.bodyRank {
+	snap, counted := x.decodeDocumentUsage(d)
+
+	if name, rank := providerFromDocument(d, counted); rank > x.bodyRank {
 		x.bodyProvider, x.bodyRank = name, rank
 	}
 
@@ -99,10 +102,8 @@ func (x *Extractor) applyDocument(d *document) {
 	if d.usageTooLarge {
 		x.warnings.add(fmt.Sprintf("usage: a usage object larger than %d bytes was ignored", maxUsageCapture))
 	}
-	if d.usage.set && !isResponsesSideUsage(d) {
-		if s, ok := decodeUsage(&x.warnings, d.usage.raw, d.usageLoc, d.typ.textBytes()); ok {
-			x.record(&s)
-		}
+	if counted != nil {
+		x.record(&snap)
 	}
 	if d.promptEvalCount.set || d.evalCount.set {
 		var promptEval, eval count
@@ -112,6 +113,21 @@ func (x *Extractor) applyDocument(d *document) {
 			x.record(&s)
 		}
 	}
+}
+
+// decodeDocumentUsage decodes the first of d's usage candidates that
+// carries a count, and returns it with the candidate, which is nil when
+// none does.
+func (x *Extractor) decodeDocumentUsage(d *document) (snapshot, *usageField) {
+	for _, u := range d.usageCandidates() {
+		if u == nil {
+			continue
+		}
+		if s, ok := decodeUsage(&x.warnings, u.raw, u.loc, d.typ.textBytes()); ok {
+			return s, u
+		}
+	}
+	return snapshot{}, nil
 }
 
 // record merges a decoded snapshot. Streams repeat cumulative snapshots, so
@@ -173,13 +189,6 @@ func errorName(f *field) string {
 		return ""
 	}
 	return string(name)
-}
-
-// isResponsesSideUsage reports whether d is an OpenAI Responses stream event
-// with a top-level usage object. Such events (response.tool_usage.*) count
-// a tool's own work; the request's usage is only in response.usage.
-func isResponsesSideUsage(d *document) bool {
-	return d.usageLoc == locUsage && bytes.HasPrefix(d.typ.textBytes(), []byte("response."))
 }
 
 // modelName returns the model name a field holds. Names with escape

@@ -126,3 +126,57 @@ func TestEscapedModelNameDecoded(t *testing.T) {
 
 	assert.Equal(t, "meta-llama/Llama-3.1-8B-Instruct é", got.Model)
 }
+
+func TestVendorUsageNeverReplacesReal(t *testing.T) {
+	const realUsage = `"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}`
+	extensions := map[string]string{
+		"meta.billed_units": `"meta":{"billed_units":{"input_tokens":900,"output_tokens":900}}`,
+		"message.usage":     `"message":{"role":"assistant","usage":{"input_tokens":900,"output_tokens":900}}`,
+		"response.usage":    `"response":{"usage":{"input_tokens":900,"output_tokens":900}}`,
+		"delta.usage":       `"delta":{"usage":{"prompt_tokens":900,"completion_tokens":900}}`,
+		"invocationMetrics": `"amazon-bedrock-invocationMetrics":{"inputTokenCount":900,"outputTokenCount":900}`,
+		"duplicate null":    `"usage":null`,
+	}
+	for name, extension := range extensions {
+		t.Run(name, func(t *testing.T) {
+			for _, body := range []string{
+				`{"object":"chat.completion",` + realUsage + `,` + extension + `}`,
+				`{"object":"chat.completion",` + extension + `,` + realUsage + `}`,
+			} {
+				got := extractEverySplit(t, loopbackURL, jsonType, body)
+
+				assert.True(t, got.Found, body)
+				assert.Equal(t, int64(3), got.Usage.InputTokens, body)
+				assert.Equal(t, int64(4), got.Usage.OutputTokens, body)
+				assert.Equal(t, int64(7), got.Usage.TotalTokens, body)
+			}
+		})
+	}
+}
+
+func TestResponsesUsageBeforeSideUsage(t *testing.T) {
+	for _, data := range []string{
+		`{"type":"response.completed","response":{"model":"gpt-r","usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15}},"usage":{"input_tokens":70,"output_tokens":80}}`,
+		`{"type":"response.completed","usage":{"input_tokens":70,"output_tokens":80},"response":{"model":"gpt-r","usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15}}}`,
+	} {
+		got := extractEverySplit(t, openAIURL, sseType, "data: "+data+"\n\n")
+
+		assert.True(t, got.Found, data)
+		assert.Equal(t, int64(10), got.Usage.InputTokens, data)
+		assert.Equal(t, int64(5), got.Usage.OutputTokens, data)
+		assert.Equal(t, int64(15), got.Usage.TotalTokens, data)
+	}
+}
+
+func TestMessageStartUsageBeforeTopLevel(t *testing.T) {
+	for _, data := range []string{
+		`{"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":10,"output_tokens":1}},"usage":{"input_tokens":999}}`,
+		`{"type":"message_start","usage":{"input_tokens":999},"message":{"model":"claude-x","usage":{"input_tokens":10,"output_tokens":1}}}`,
+	} {
+		got := extractEverySplit(t, anthropicURL, sseType, "event: message_start\ndata: "+data+"\n\n")
+
+		assert.True(t, got.Found, data)
+		assert.Equal(t, int64(10), got.Usage.InputTokens, data)
+		assert.Equal(t, int64(1), got.Usage.OutputTokens, data)
+	}
+}

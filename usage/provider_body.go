@@ -18,14 +18,25 @@ const (
 )
 
 // providerFromDocument returns the provider that d's own fields reveal and
-// how strong that evidence is.
+// how strong that evidence is. counted is the usage object that counts for
+// d, or nil; without one, a usage member that counts nothing (such as
+// "usageMetadata": null) still names its location.
 //
 // What the body cannot tell apart: Mistral, Databricks, vLLM and OpenAI
 // itself all send plain OpenAI-shaped bodies, so those report "openai"
 // unless the request host names another provider (see providerFromRequest).
-func providerFromDocument(d *document) (string, int) {
+func providerFromDocument(d *document, counted *usageField) (string, int) {
 	typ := d.typ.textBytes()
 	object := d.object.textBytes()
+
+	u := counted
+	switch {
+	case u != nil:
+	case d.usage.set:
+		u = &d.usage
+	default:
+		u = &d.nestedUsage
+	}
 
 	switch {
 	case d.sawPromptFilter:
@@ -34,7 +45,7 @@ func providerFromDocument(d *document) (string, int) {
 		return "groq", rankMarker
 	case d.sawRouterProvider && bytes.HasPrefix(object, []byte("chat.completion")):
 		return "openrouter", rankMarker
-	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"prompt_cache_hit_tokens"`)):
+	case u.set && bytes.Contains(u.raw, []byte(`"prompt_cache_hit_tokens"`)):
 		return "deepseek", rankMarker
 	}
 	if fp := d.fingerprint.textBytes(); len(fp) > 0 {
@@ -55,20 +66,20 @@ func providerFromDocument(d *document) (string, int) {
 		return "anthropic", rankFormat
 	case bytes.HasPrefix(typ, []byte("response.")) || string(object) == "response":
 		return "openai", rankFormat
-	case d.usageLoc == locUsageMetadata || d.modelVersion.set || d.errorState.set:
+	case u.loc == locUsageMetadata || d.modelVersion.set || d.errorState.set:
 		return "gemini", rankFormat
-	case d.usageLoc == locInvocationMetrics:
+	case u.loc == locInvocationMetrics:
 		return "aws-bedrock", rankFormat
-	case d.usageLoc == locBilledUnits || isCohereEvent(typ, d.eventType.textBytes()):
+	case u.loc == locBilledUnits || isCohereEvent(typ, d.eventType.textBytes()):
 		return "cohere", rankFormat
-	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"billed_units"`)):
+	case u.set && bytes.Contains(u.raw, []byte(`"billed_units"`)):
 		return "cohere", rankFormat
-	case d.usage.set && bytes.Contains(d.usage.raw, []byte(`"inputTokens"`)):
+	case u.set && bytes.Contains(u.raw, []byte(`"inputTokens"`)):
 		return "aws-bedrock", rankFormat
 	case d.promptEvalCount.set || d.evalCount.set || (d.sawDone && d.model.set):
 		return "ollama", rankFormat
 	case bytes.HasPrefix(object, []byte("chat.completion")) || string(object) == "text_completion" ||
-		string(object) == "embedding" || (string(object) == "list" && d.usage.set):
+		string(object) == "embedding" || (string(object) == "list" && u.set):
 		return "openai", rankCompatible
 	}
 	return "", rankNone
