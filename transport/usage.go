@@ -12,8 +12,25 @@ import (
 )
 
 type usageConfig struct {
-	now    func() time.Time
-	logger *slog.Logger
+	now        func() time.Time
+	logger     *slog.Logger
+	appProduct product.Product
+}
+
+type appOption struct{ app product.App }
+
+func (o appOption) applyUsage(c *usageConfig) {
+	// A zero App has no product, so the option then changes nothing.
+	c.appProduct, _ = o.app.Product("")
+}
+
+// WithApp returns an option that makes a UsageTransport give the events of
+// requests without a product in their context the application itself as
+// their product, the one a [UserAgentTransport] with the same app sends as
+// "<app>/<version>". Without it, or with a zero app, such events have a
+// zero Product.
+func WithApp(app product.App) UsageOption {
+	return appOption{app: app}
 }
 
 // UsageTransport meters the token usage of response bodies as the caller
@@ -37,13 +54,16 @@ type usageConfig struct {
 // event. Record runs on the goroutine that read or closed the body.
 //
 // The event's Credential and Product are the ones in the request context
-// (the credential that a [BearerTransport] above used). A UsageTransport is
+// (the credential that a [BearerTransport] above used). Without a product
+// in the context, the event's Product is the application given by
+// [WithApp], or zero. A UsageTransport is
 // safe for concurrent use.
 type UsageTransport struct {
-	next     http.RoundTripper
-	recorder usage.Recorder
-	now      func() time.Time
-	logger   *slog.Logger
+	next       http.RoundTripper
+	recorder   usage.Recorder
+	now        func() time.Time
+	logger     *slog.Logger
+	appProduct product.Product // zero unless WithApp was given
 }
 
 // Usage returns a UsageTransport that sends requests through next, or
@@ -56,7 +76,13 @@ func Usage(next http.RoundTripper, rec usage.Recorder, opts ...UsageOption) *Usa
 			opt.applyUsage(&cfg)
 		}
 	}
-	return &UsageTransport{next: next, recorder: rec, now: cfg.now, logger: discardLogger(cfg.logger)}
+	return &UsageTransport{
+		next:       next,
+		recorder:   rec,
+		now:        cfg.now,
+		logger:     discardLogger(cfg.logger),
+		appProduct: cfg.appProduct,
+	}
 }
 
 // RoundTrip sends req through the next RoundTripper and returns its response,
@@ -97,12 +123,13 @@ func (t *UsageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	event := usage.Event{
-		Time:   start,
-		Method: req.Method,
-		Host:   req.URL.Host,
-		Path:   req.URL.Path,
-		Status: resp.StatusCode,
-		Count:  1,
+		Time:    start,
+		Method:  req.Method,
+		Host:    req.URL.Host,
+		Path:    req.URL.Path,
+		Status:  resp.StatusCode,
+		Count:   1,
+		Product: t.appProduct,
 	}
 	if p, ok := product.FromContext(ctx); ok {
 		event.Product = p

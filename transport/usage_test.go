@@ -86,6 +86,41 @@ func TestUsageRecordsEventFields(t *testing.T) {
 	assert.Equal(t, int64(18), e.Usage.TotalTokens)
 }
 
+func TestUsageWithAppFillsProduct(t *testing.T) {
+	srv := newServer(t, chatJSONHandler())
+	log := &eventLog{}
+	client := &http.Client{Transport: Usage(newLoopbackTransport(t), log, WithApp(testApp(t)))}
+
+	resp, err := client.Get(srv.URL + "/v1/chat/completions")
+	require.NoError(t, err)
+	readAllAndClose(t, resp)
+
+	req, err := http.NewRequestWithContext(product.NewContext(context.Background(), testProduct(t, "chat")), http.MethodGet, srv.URL+"/v1/chat/completions", nil)
+	require.NoError(t, err)
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	readAllAndClose(t, resp)
+
+	events := log.all()
+	require.Len(t, events, 2)
+	assert.Equal(t, "acme/0.1.0", events[0].Product.UserAgent(), "the application without a product in the context")
+	assert.Equal(t, "acme_chat/0.1.0", events[1].Product.UserAgent(), "the context's product")
+}
+
+func TestUsageWithZeroAppKeepsProductZero(t *testing.T) {
+	srv := newServer(t, chatJSONHandler())
+	log := &eventLog{}
+	client := &http.Client{Transport: Usage(newLoopbackTransport(t), log, WithApp(product.App{}))}
+
+	resp, err := client.Get(srv.URL + "/v1/chat/completions")
+	require.NoError(t, err)
+	readAllAndClose(t, resp)
+
+	events := log.all()
+	require.Len(t, events, 1)
+	assert.True(t, events[0].Product.IsZero())
+}
+
 func TestUsageEventIDsDiffer(t *testing.T) {
 	srv := newServer(t, chatJSONHandler())
 	log := &eventLog{}
