@@ -180,3 +180,13 @@ func TestMessageStartUsageBeforeTopLevel(t *testing.T) {
 		assert.Equal(t, int64(1), got.Usage.OutputTokens, data)
 	}
 }
+
+func TestStaleTotalNotCarriedOver(t *testing.T) {
+	body := "data: {\"object\":\"chat.completion.chunk\",\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"total_tokens\":11}}\n\n" +
+		"data: {\"object\":\"chat.completion.chunk\",\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5}}\n\n"
+	got := extractEverySplit(t, openAIURL, sseType, body)
+
+	assert.Equal(t, int64(10), got.Usage.InputTokens)
+	assert.Equal(t, int64(5), got.Usage.OutputTokens)
+	assert.Equal(t, int64(15), got.Usage.TotalTokens, "the last snapshot reports no total, so it is input + output")
+}

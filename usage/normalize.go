@@ -63,7 +63,9 @@ func (s *snapshot) zero() bool {
 
 // merge folds the newer snapshot next into s. Streams report cumulative
 // snapshots, so next's reported fields replace s's and fields next lacks
-// are carried over; a snapshot of another family replaces s whole.
+// are carried over; a snapshot of another family replaces s whole. The
+// provider's total is the exception: it belongs to the snapshot that
+// reported it, so a next without one leaves the total to be computed.
 func (s *snapshot) merge(next *snapshot) {
 	buf := s.raw[:0]
 	defer func() {
@@ -82,12 +84,13 @@ func (s *snapshot) merge(next *snapshot) {
 		{&s.prompt, &next.prompt}, {&s.extraInput, &next.extraInput},
 		{&s.cacheRead, &next.cacheRead}, {&s.cacheWrite, &next.cacheWrite},
 		{&s.completion, &next.completion}, {&s.extraOutput, &next.extraOutput},
-		{&s.reasoning, &next.reasoning}, {&s.total, &next.total},
+		{&s.reasoning, &next.reasoning},
 	} {
 		if f.src.ok {
 			*f.dst = *f.src
 		}
 	}
+	s.total = next.total
 	s.cacheInPrompt = next.cacheInPrompt
 }
 
