@@ -24,11 +24,11 @@ func (o appOption) applyUsage(c *usageConfig) {
 	c.appProduct, _ = o.app.Product("")
 }
 
-// WithApp returns an option that makes a UsageTransport give the events of
-// requests without a product in their context the application itself as
-// their product, the one a [UserAgentTransport] with the same app sends as
-// "<app>/<version>". Without it, or with a zero app, such events have a
-// zero Product.
+// WithApp returns an option that sets the product of events whose request
+// context has no product to the application itself. Its token
+// "<app>/<version>" is the one a [UserAgentTransport] with the same app
+// sends. Without the option, or with a zero app, such events have a zero
+// Product.
 func WithApp(app product.App) UsageOption {
 	return appOption{app: app}
 }
