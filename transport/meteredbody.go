@@ -13,8 +13,9 @@ import (
 // meteredBody wraps a response body, feeds the extractor every byte Read
 // returns, and records one event when the body first reaches io.EOF or is
 // first closed. net/http allows Close to run concurrently with Read, so the
-// underlying Read runs without the lock (a Close can then interrupt it) and
-// only the extractor and the finished flag are guarded by mu.
+// underlying Read runs without the lock, which lets a Close interrupt it.
+// Only the extractor, which is nil once the event is recorded, is guarded
+// by mu.
 //
 // meteredBody does not implement io.WriterTo even when the underlying body
 // does, because a delegated WriteTo would move the bytes without Read and
@@ -94,7 +95,7 @@ func (b *meteredBody) finishLocked(reachedEOF bool) usage.Event {
 }
 
 // newEventID returns 128 random bits in hex, the idempotency key of an
-// event. crypto/rand.Read never returns an error since Go 1.24; it crashes
+// event. Since Go 1.24, crypto/rand.Read never returns an error. It crashes
 // the program instead when the system's random source fails.
 func newEventID() string {
 	var id [16]byte
