@@ -190,3 +190,19 @@ func TestStaleTotalNotCarriedOver(t *testing.T) {
 	assert.Equal(t, int64(5), got.Usage.OutputTokens)
 	assert.Equal(t, int64(15), got.Usage.TotalTokens, "the last snapshot reports no total, so it is input + output")
 }
+
+func TestAnthropicZeroDeltaKeepsStart(t *testing.T) {
+	// Anthropic-compatible servers such as SGLang send input_tokens 0 in
+	// message_delta after the real count in message_start. Anthropic's
+	// counts are cumulative, so a zero after a real value is a placeholder.
+	body := "event: message_start\n" +
+		`data: {"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":15,"cache_read_input_tokens":100,"output_tokens":1}}}` + "\n\n" +
+		"event: message_delta\n" +
+		`data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":0,"cache_read_input_tokens":0,"output_tokens":54}}` + "\n\n"
+	got := extractEverySplit(t, loopbackURL, sseType, body)
+
+	assert.Equal(t, int64(115), got.Usage.InputTokens)
+	assert.Equal(t, int64(100), got.Usage.CachedInputTokens)
+	assert.Equal(t, int64(54), got.Usage.OutputTokens)
+	assert.Equal(t, int64(169), got.Usage.TotalTokens)
+}

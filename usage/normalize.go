@@ -63,9 +63,10 @@ func (s *snapshot) zero() bool {
 
 // merge folds the newer snapshot next into s. Streams report cumulative
 // snapshots, so next's reported fields replace s's and fields next lacks
-// are carried over; a snapshot of another family replaces s whole. The
-// provider's total is the exception: it belongs to the snapshot that
-// reported it, so a next without one leaves the total to be computed.
+// are carried over; a snapshot of another family replaces s whole. Two
+// exceptions: an Anthropic zero does not replace a real count, and the
+// provider's total belongs to the snapshot that reported it, so a next
+// without one leaves the total to be computed.
 func (s *snapshot) merge(next *snapshot) {
 	buf := s.raw[:0]
 	defer func() {
@@ -86,9 +87,16 @@ func (s *snapshot) merge(next *snapshot) {
 		{&s.completion, &next.completion}, {&s.extraOutput, &next.extraOutput},
 		{&s.reasoning, &next.reasoning},
 	} {
-		if f.src.ok {
-			*f.dst = *f.src
+		if !f.src.ok {
+			continue
 		}
+		if s.family == familyAnthropic && f.src.value == 0 && f.dst.ok && f.dst.value != 0 {
+			// Anthropic's counts are cumulative, so a zero after a real
+			// count is a placeholder, such as the input_tokens 0 that
+			// some compatible servers send in message_delta.
+			continue
+		}
+		*f.dst = *f.src
 	}
 	s.total = next.total
 	s.cacheInPrompt = next.cacheInPrompt
