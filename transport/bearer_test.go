@@ -75,7 +75,6 @@ func TestBearerRejectsInvalidOrigins(t *testing.T) {
 		{origin: "https://a.example/api", want: "has a path, query or fragment"},
 		{origin: "https://a.example?x=1", want: "has a path, query or fragment"},
 		{origin: "https://a.example#f", want: "has a path, query or fragment"},
-		{origin: "https://user:pw@a.example", want: "contains user information"},
 		{origin: "https://a.example:0", want: `port "0" is not a number from 1 to 65535`},
 		{origin: "https://a.example:99999", want: `port "99999" is not a number from 1 to 65535`},
 		{origin: "https://a.example:x", want: "is not a valid URL"},
@@ -88,6 +87,26 @@ func TestBearerRejectsInvalidOrigins(t *testing.T) {
 			assert.Nil(t, rt)
 			assert.Contains(t, err.Error(), "transport: allowed origin "+fmt.Sprintf("%q", tt.origin))
 			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestBearerOriginErrorsHidePasswords(t *testing.T) {
+	tests := []struct {
+		origin string
+		shown  string
+	}{
+		{origin: "https://user:s3cret@a.example", shown: `"https://xxxxx@a.example" contains user information`},
+		{origin: "https://user:s3cret@a.example/api", shown: `"https://xxxxx@a.example/api" contains user information`},
+		{origin: "https://user:s3cret@a.example:x", shown: `"https://xxxxx@a.example:x" is not a valid URL`},
+		{origin: "user:s3cret@a.example", shown: `"xxxxx@a.example" has no host`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.shown, func(t *testing.T) {
+			_, err := Bearer(nil, AllowOrigins(tt.origin))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.shown)
+			assert.NotContains(t, err.Error(), "s3cret")
 		})
 	}
 }

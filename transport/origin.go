@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -25,26 +26,51 @@ func (o origin) String() string {
 
 // parseOrigin parses an allowed origin such as "https://a.example:8443". It
 // rejects values with a path, query, fragment or user information, because
-// an origin names a server and nothing below it.
+// an origin names a server and nothing below it. Its errors show the value
+// with any user information replaced, so they never repeat a password.
 func parseOrigin(raw string) (origin, error) {
+	shown := redactUserInfo(raw)
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return origin{}, fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", raw, err)
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return origin{}, fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", raw)
+		// A *url.Error repeats the whole value, so only its cause is shown.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return origin{}, fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", shown, err)
 	}
 	if u.User != nil {
-		return origin{}, fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", raw)
+		return origin{}, fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", shown)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return origin{}, fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", shown)
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return origin{}, fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", raw)
+		return origin{}, fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", shown)
 	}
 	o, err := originOf(u.Scheme, u.Host)
 	if err != nil {
-		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", raw, err)
+		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", shown, err)
 	}
 	return o, nil
+}
+
+// redactUserInfo returns raw with the user information before the host,
+// such as "user:password@", replaced by "xxxxx@".
+func redactUserInfo(raw string) string {
+	prefix, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		prefix, rest = raw[:i+3], raw[i+3:]
+	}
+	authorityEnd := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authorityEnd = i
+	}
+	at := strings.LastIndexByte(rest[:authorityEnd], '@')
+	if at < 0 {
+		return raw
+	}
+	return prefix + "xxxxx" + rest[at:]
 }
 
 // originOf normalizes a scheme and a URL host ("host", "host:port" or
