@@ -29,28 +29,28 @@ func (o origin) String() string {
 // an origin names a server and nothing below it. Its errors show the value
 // with any user information replaced, so they never repeat a password.
 func parseOrigin(raw string) (origin, error) {
-	shown := redactUserInfo(raw)
+	redacted := redactUserInfo(raw)
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		// A *url.Error repeats the whole value, so only its cause is shown.
+		// A *url.Error repeats the whole value, so only its cause is redacted.
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return origin{}, fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", shown, err)
+		return origin{}, fmt.Errorf("transport: allowed origin %q is not a valid URL: %v", redacted, err)
 	}
 	if u.User != nil {
-		return origin{}, fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", shown)
+		return origin{}, fmt.Errorf("transport: allowed origin %q contains user information: use scheme://host[:port] only", redacted)
 	}
 	if u.Opaque != "" || u.Host == "" {
-		return origin{}, fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", shown)
+		return origin{}, fmt.Errorf("transport: allowed origin %q has no host: use scheme://host[:port], such as https://a.example", redacted)
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return origin{}, fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", shown)
+		return origin{}, fmt.Errorf("transport: allowed origin %q has a path, query or fragment: use scheme://host[:port] only", redacted)
 	}
 	o, err := originOf(u.Scheme, u.Host)
 	if err != nil {
-		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", shown, err)
+		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", redacted, err)
 	}
 	return o, nil
 }
