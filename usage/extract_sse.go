@@ -55,6 +55,10 @@ func newSSEFramer(x *Extractor) *sseFramer {
 }
 
 func (f *sseFramer) write(p []byte) {
+	// nextLF is the index of the next LF in p, len(p) when there is none,
+	// or -1 before the first search.
+	nextLF := -1
+
 	for i := 0; i < len(p); {
 		c := p[i]
 
@@ -110,24 +114,24 @@ func (f *sseFramer) write(p []byte) {
 			}
 
 		case sseValue:
-			end := indexLineEnd(p[i:])
+			end := indexLineEnd(p, i, &nextLF)
 			if end < 0 {
 				f.appendValue(p[i:])
 				i = len(p)
 				continue
 			}
-			f.appendValue(p[i : i+end])
-			f.endLine(p[i+end])
-			i += end + 1
+			f.appendValue(p[i:end])
+			f.endLine(p[end])
+			i = end + 1
 
 		case sseSkipLine:
-			end := indexLineEnd(p[i:])
+			end := indexLineEnd(p, i, &nextLF)
 			if end < 0 {
 				i = len(p)
 				continue
 			}
-			f.endLine(p[i+end])
-			i += end + 1
+			f.endLine(p[end])
+			i = end + 1
 		}
 	}
 }
@@ -209,17 +213,23 @@ func (f *sseFramer) endEvent() {
 	f.x.sseEvent.reset()
 }
 
-// indexLineEnd returns the index of the first CR or LF in b, or -1. It
-// looks for a CR only before the first LF, so that scanning stays linear
-// in a body that has no CR at all.
-func indexLineEnd(b []byte) int {
-	lf := bytes.IndexByte(b, '\n')
-	head := b
-	if lf >= 0 {
-		head = b[:lf]
+// indexLineEnd returns the index in p of the first CR or LF at or after i,
+// or -1. It looks for a CR only before the next LF, whose index it keeps in
+// *nextLF between calls for the same p, so that p is scanned once whether
+// its lines end in LF, CRLF or CR alone.
+func indexLineEnd(p []byte, i int, nextLF *int) int {
+	if *nextLF < i {
+		*nextLF = len(p)
+		if lf := bytes.IndexByte(p[i:], '\n'); lf >= 0 {
+			*nextLF = i + lf
+		}
 	}
-	if cr := bytes.IndexByte(head, '\r'); cr >= 0 {
-		return cr
+
+	if cr := bytes.IndexByte(p[i:*nextLF], '\r'); cr >= 0 {
+		return i + cr
 	}
-	return lf
+	if *nextLF == len(p) {
+		return -1
+	}
+	return *nextLF
 }

@@ -3,6 +3,7 @@ package usage
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,4 +132,27 @@ func TestSSELongEventNameIgnored(t *testing.T) {
 	assert.True(t, got.Found)
 	assert.True(t, got.Complete, "a long event name is not an error event")
 	assert.Empty(t, got.Warnings)
+}
+
+func TestSSECarriageReturnLinesLinear(t *testing.T) {
+	// Lines that end in CR alone must cost about what lines that end in LF
+	// cost. A search for the next LF on every line would scan the rest of
+	// the Write's bytes once per line, which is quadratic in its size.
+	elapsed := func(eol string) time.Duration {
+		event := "data: {\"a\":1}" + eol + eol
+		body := strings.Repeat(event, (2<<20)/len(event)) + "data: " + sseUsageChunk + eol + eol
+		x := newTestExtractor(t, openAIURL, sseType)
+
+		start := time.Now()
+		_, _ = x.Write([]byte(body))
+		got := x.Finish(true)
+		took := time.Since(start)
+
+		require.Equal(t, int64(17), got.Usage.TotalTokens, "line ending %q", eol)
+		return took
+	}
+
+	lf := elapsed("\n")
+	cr := elapsed("\r")
+	assert.Less(t, cr, 4*lf+100*time.Millisecond, "CR lines took %v, LF lines %v", cr, lf)
 }
