@@ -33,45 +33,103 @@ func isLiteralStart(c byte) bool {
 	return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'
 }
 
-// skip consumes the bytes of an array inside a document from p[i] up to and
-// including the next string start or bracket, and returns the index after
-// them. Nothing below an array of a document is reported to the Handler, so
-// only the nesting and strings are followed there.
+// skip consumes the bytes of an array inside a document from p[i], in state
+// stSkip, stSkipString or stSkipEscape, until that array closes or p ends,
+// and returns the index after them. Nothing below an array of a document is
+// reported to the Handler, so only the nesting and strings are followed
+// there, in this one loop.
 //
 // NOTE: the syntax between brackets inside such an array is not checked, so
 // a malformed array element does not make the document fail.
 func (s *Scanner) skip(p []byte, i int) int {
-	j := i
-	for j < len(p) && !isSkipStop(p[j]) {
-		j++
-	}
-	if j == len(p) {
-		return j
+	switch s.st {
+	case stSkipEscape:
+		i++
+		fallthrough
+	case stSkipString:
+		end, closed := skipString(p, i)
+		if !closed {
+			s.st = skipStateAt(p, end)
+			return len(p)
+		}
+		s.st = stSkip
+		i = end
 	}
 
-	switch c := p[j]; c {
-	case '"':
-		s.st = stSkipString
-	case '[', '{':
-		s.push(c == '[')
-	case ']', '}':
-		array := c == ']'
-		if s.depth == s.skipBase {
-			s.closeContainer(p, j, array)
-			break
+	for i < len(p) {
+		c := p[i]
+		i++
+		if !isSkipStop(c) {
+			continue
 		}
-		if s.isArray(s.depth) != array {
-			s.fail()
-			break
+
+		switch c {
+		case '"':
+			end, closed := skipString(p, i)
+			if !closed {
+				s.st = skipStateAt(p, end)
+				return len(p)
+			}
+			i = end
+		case '[', '{':
+			if !s.push(c == '[') {
+				return i
+			}
+		case ']', '}':
+			array := c == ']'
+			if s.depth == s.skipBase {
+				s.closeContainer(p, i-1, array)
+				return i
+			}
+			if s.isArray(s.depth) != array {
+				s.fail()
+				return i
+			}
+			s.depth--
 		}
-		s.depth--
 	}
-	return j + 1
+	return i
 }
 
-// isSkipStop reports whether c is a byte that skip must act on.
+// skipString returns the index after the closing quote of the string whose
+// contents start at p[i], and true, or the index where p ends inside it and
+// false. That index is len(p), or len(p)+1 when p ends with a backslash
+// whose escaped byte is still to come.
+func skipString(p []byte, i int) (int, bool) {
+	for i < len(p) {
+		c := p[i]
+		switch c {
+		case '"':
+			return i + 1, true
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return i, false
+}
+
+// skipStateAt returns the state in which skipString left a string open at
+// end: past len(p) only after a backslash that ends p.
+func skipStateAt(p []byte, end int) state {
+	if end > len(p) {
+		return stSkipEscape
+	}
+	return stSkipString
+}
+
+// Bit c-64 of skipStopsHigh (64 <= c < 128) is set when byte c is a bracket
+// that skip must act on. The only other such byte is '"'.
+const skipStopsHigh uint64 = 1<<('['-64) | 1<<(']'-64) | 1<<('{'-64) | 1<<('}'-64)
+
+// isSkipStop reports whether c is a byte that skip must act on. Like
+// isDelimiter, it tests a bit mask because it runs once per skipped byte.
 func isSkipStop(c byte) bool {
-	return c == '"' || c == '[' || c == ']' || c == '{' || c == '}'
+	if c < 64 {
+		return c == '"'
+	}
+	return c < 128 && skipStopsHigh>>(c-64)&1 != 0
 }
 
 func isSpace(c byte) bool {

@@ -2,6 +2,10 @@ package jsonscan
 
 import "bytes"
 
+// maxShortString is how many bytes of a string the scanner searches byte by
+// byte for its end before it switches to bytes.IndexByte.
+const maxShortString = 32
+
 // MaxNesting is the deepest nesting of arrays and objects the scanner
 // follows. Deeper input is treated as a syntax error.
 const MaxNesting = 512
@@ -148,6 +152,10 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			}
 			switch {
 			case c == '"':
+				if next, ok := s.member(p, i); ok {
+					i = next
+					continue
+				}
 				s.beginKey()
 			case c == '}' && s.st == stObjectStart:
 				s.closeContainer(p, i, false)
@@ -169,6 +177,29 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			i++
 
 		case stString:
+			// Keys and most values are short, and a byte loop finds
+			// their end sooner than two IndexByte calls do.
+			j := i
+			short := min(len(p), i+maxShortString)
+			for j < short && p[j] != '"' && p[j] != '\\' {
+				j++
+			}
+			s.appendKey(p[i:j])
+			if j < short {
+				i = j + 1
+				if p[j] == '\\' {
+					s.escapeKey()
+					s.st = stEscape
+					continue
+				}
+				s.endString(p, i)
+				continue
+			}
+			i = j
+			if i == len(p) {
+				continue
+			}
+
 			if quoteAt < i {
 				quoteAt = -1
 				if q := bytes.IndexByte(p[i:], '"'); q >= 0 {
@@ -198,27 +229,8 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			s.st = stString
 			i++
 
-		case stSkip:
+		case stSkip, stSkipString, stSkipEscape:
 			i = s.skip(p, i)
-
-		case stSkipString:
-			j := i
-			for j < len(p) && p[j] != '"' && p[j] != '\\' {
-				j++
-			}
-			if j < len(p) {
-				if p[j] == '"' {
-					s.st = stSkip
-				} else {
-					s.st = stSkipEscape
-				}
-				j++
-			}
-			i = j
-
-		case stSkipEscape:
-			s.st = stSkipString
-			i++
 
 		case stLiteral:
 			j := s.skipLiterals(p, i)

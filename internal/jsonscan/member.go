@@ -1,0 +1,53 @@
+package jsonscan
+
+// member scans an object member whose key starts with the quote at p[i]:
+// the key, the colon and the first byte of the value, which it begins. It
+// returns the index after that byte and true. It returns false and changes
+// nothing when the key has an escape sequence or p ends inside the member,
+// and the state machine in Write then scans it byte by byte. Members are
+// most of what the scanner reads, so this path skips the state changes
+// between their parts.
+func (s *Scanner) member(p []byte, i int) (int, bool) {
+	keyEnd := i + 1
+	for keyEnd < len(p) && p[keyEnd] != '"' && p[keyEnd] != '\\' {
+		keyEnd++
+	}
+	if keyEnd == len(p) || p[keyEnd] != '"' {
+		return 0, false
+	}
+
+	value := keyEnd + 1
+	for value < len(p) && isSpace(p[value]) {
+		value++
+	}
+	if value == len(p) || p[value] != ':' {
+		return 0, false
+	}
+	value++
+	for value < len(p) && isSpace(p[value]) {
+		value++
+	}
+	if value == len(p) {
+		return 0, false
+	}
+
+	s.setKey(p[i+1 : keyEnd])
+	s.beginValue(p, value)
+	return value + 1, true
+}
+
+// setKey records key, which has no escape sequence, as the key at the
+// current level of the document.
+func (s *Scanner) setKey(key []byte) {
+	level := s.depth - s.docDepth
+	s.keyLevel = level
+	if s.docDepth == 0 || level >= MaxPathLen {
+		return
+	}
+	if len(key) > MaxKeyLen {
+		s.keyLen[level] = -1
+		return
+	}
+	copy(s.keys[level][:], key)
+	s.keyLen[level] = len(key)
+}
