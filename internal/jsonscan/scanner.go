@@ -200,16 +200,16 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				continue
 			}
 
+			// quoteAt is the index of the next quote, or len(p) when p has
+			// none left, so that neither case is searched again after
+			// each escape sequence.
 			if quoteAt < i {
-				quoteAt = -1
+				quoteAt = len(p)
 				if q := bytes.IndexByte(p[i:], '"'); q >= 0 {
 					quoteAt = i + q
 				}
 			}
-			end := len(p)
-			if quoteAt >= 0 {
-				end = quoteAt
-			}
+			end := quoteAt
 			if b := bytes.IndexByte(p[i:end], '\\'); b >= 0 {
 				s.appendKey(p[i : i+b])
 				s.escapeKey()
@@ -218,7 +218,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				continue
 			}
 			s.appendKey(p[i:end])
-			if quoteAt < 0 {
+			if quoteAt == len(p) {
 				i = len(p)
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -186,4 +187,28 @@ func TestScannerReportsFirstByte(t *testing.T) {
 	_, _ = New(r).Write([]byte(`{"e":null,"a":{"b":"x"},"f":"s","g":[1]}`))
 
 	assert.Equal(t, "n{\"[", string(r.firsts), "members inside the captured a are not reported")
+}
+
+func TestScannerEscapedStringLinear(t *testing.T) {
+	// A string with escape sequences and no quote after it in the same
+	// Write must cost about what a plain string costs. Looking for the
+	// closing quote again after every escape would scan the rest of the
+	// Write once per escape, which is quadratic in its size.
+	elapsed := func(segment string) time.Duration {
+		body := `{"x":"` + strings.Repeat(segment, (4<<20)/len(segment))
+		r := &recorder{want: map[string]int{}}
+		s := New(r)
+
+		start := time.Now()
+		_, _ = s.Write([]byte(body))
+		took := time.Since(start)
+
+		require.False(t, s.Failed())
+		require.True(t, s.InDocument())
+		return took
+	}
+
+	plain := elapsed(strings.Repeat("a", 62) + "  ")
+	escaped := elapsed(strings.Repeat("a", 62) + `\n`)
+	assert.Less(t, escaped, 4*plain+250*time.Millisecond, "escaped string took %v, plain %v", escaped, plain)
 }
