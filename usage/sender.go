@@ -78,7 +78,6 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	s := &Sender{
 		sink:          sink,
 		cfg:           cfg,
-		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers),
 		fold:          newFoldTable(cfg.maxFoldKeys),
 		ctx:           ctx,
 		cancel:        cancel,
@@ -86,6 +85,7 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 		done:          make(chan struct{}),
 		closeFinished: make(chan struct{}),
 	}
+	s.queue.init(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers)
 
 	s.workers = make([]*senderWorker, cfg.workers)
 	for i := range s.workers {
@@ -121,8 +121,10 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 // full. It never waits for the sink or the workers: the shard lock it takes
 // is held only to copy one event, or by a worker to copy out one shard. It
 // never starts a goroutine and allocates nothing once the queue and the
-// totals it uses exist. A Count below 1 is taken as 1. Record after Close
-// counts e as dropped.
+// totals it uses exist, except that the sync.Pool which keeps the Records of
+// one P on one shard allocates its per-P array again on the first Record
+// after each garbage collection (Go 1.26 runtime behaviour).
+// A Count below 1 is taken as 1. Record after Close counts e as dropped.
 func (s *Sender) Record(e Event) {
 	if s == nil {
 		return
@@ -140,12 +142,17 @@ func (s *Sender) Record(e Event) {
 		return
 	}
 
-	sh := s.queue.pick()
+	owned := s.queue.acquire()
+	sh := owned
 	result := sh.push(&e, &s.closed)
 	if result == pushFull {
-		sh = s.queue.pick()
-		result = sh.push(&e, &s.closed)
+		if next := s.queue.next(sh); next != nil {
+			sh = next
+			result = sh.push(&e, &s.closed)
+		}
 	}
+	s.queue.release(owned)
+
 	switch result {
 	case pushed, pushFolded:
 		return
