@@ -107,17 +107,9 @@ func (d *document) reset() {
 func (d *document) target(p jsonscan.Path, first byte) (*field, int, usageLocation) {
 	switch p.Len() {
 	case 1:
-		if p.Is("error") {
-			d.errorStart = first
-			return nil, 0, 0
-		}
-		return d.topLevelTarget(string(p.Key(0)), first)
+		return d.topLevelTarget(p.Key(0), first)
 	case 2:
-		if p.Is("response", "error") {
-			d.errorStart = first
-			return nil, 0, 0
-		}
-		return d.nestedTarget(string(p.Key(0)), string(p.Key(1)), first)
+		return d.nestedTarget(p.Key(0), p.Key(1), first)
 	case 3:
 		switch {
 		case p.Is("response", "error", "code"):
@@ -131,8 +123,12 @@ func (d *document) target(p jsonscan.Path, first byte) (*field, int, usageLocati
 	return nil, 0, 0
 }
 
-func (d *document) topLevelTarget(key string, first byte) (*field, int, usageLocation) {
-	switch key {
+// topLevelTarget is target for a top-level key. Keys stay bytes, because
+// a switch on string(key) compares them without a conversion.
+func (d *document) topLevelTarget(key []byte, first byte) (*field, int, usageLocation) {
+	switch string(key) {
+	case "error":
+		d.errorStart = first
 	case "type":
 		return &d.typ, maxWordCapture, 0
 	case "object":
@@ -169,10 +165,10 @@ func (d *document) topLevelTarget(key string, first byte) (*field, int, usageLoc
 	return nil, 0, 0
 }
 
-func (d *document) nestedTarget(parent, key string, first byte) (*field, int, usageLocation) {
-	switch parent {
+func (d *document) nestedTarget(parent, key []byte, first byte) (*field, int, usageLocation) {
+	switch string(parent) {
 	case "message":
-		switch key {
+		switch string(key) {
 		case "usage":
 			d.sawMessageUsage = true
 			return d.usageTarget(locMessageUsage, first)
@@ -180,22 +176,24 @@ func (d *document) nestedTarget(parent, key string, first byte) (*field, int, us
 			return &d.messageModel, maxModelCapture, 0
 		}
 	case "response":
-		switch key {
+		switch string(key) {
+		case "error":
+			d.errorStart = first
 		case "usage":
 			return d.usageTarget(locResponseUsage, first)
 		case "model":
 			return &d.responseModel, maxModelCapture, 0
 		}
 	case "delta":
-		if key == "usage" {
+		if string(key) == "usage" {
 			return d.usageTarget(locDeltaUsage, first)
 		}
 	case "meta":
-		if key == "billed_units" {
+		if string(key) == "billed_units" {
 			return d.usageTarget(locBilledUnits, first)
 		}
 	case "error":
-		switch key {
+		switch string(key) {
 		case "type":
 			return &d.errorType, maxWordCapture, 0
 		case "code":
@@ -205,6 +203,13 @@ func (d *document) nestedTarget(parent, key string, first byte) (*field, int, us
 		}
 	}
 	return nil, 0, 0
+}
+
+// namesProviderOnly reports whether f is a field that only
+// providerFromDocument reads, which need not be captured once the
+// extractor's provider is decided.
+func (d *document) namesProviderOnly(f *field) bool {
+	return f == &d.object || f == &d.fingerprint || f == &d.eventType
 }
 
 // usageField is a captured usage object and the location it came from.

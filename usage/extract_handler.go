@@ -17,6 +17,9 @@ func (x *Extractor) Member(p jsonscan.Path, first byte) int {
 	if f == nil || limit == 0 {
 		return 0
 	}
+	if x.providerDecided() && x.doc.namesProviderOnly(f) {
+		return 0
+	}
 	x.capture, x.captureLoc = f, loc
 	return limit
 }
@@ -79,8 +82,10 @@ func (x *Extractor) discardDeferred() {
 func (x *Extractor) applyDocument(d *document) {
 	snap, counted := x.decodeDocumentUsage(d)
 
-	if name, rank := providerFromDocument(d, counted); rank > x.bodyRank {
-		x.bodyProvider, x.bodyRank = name, rank
+	if !x.providerDecided() {
+		if name, rank := providerFromDocument(d, counted); rank > x.bodyRank {
+			x.bodyProvider, x.bodyRank = name, rank
+		}
 	}
 
 	for _, f := range []*field{&d.messageModel, &d.responseModel, &d.modelVersion, &d.model} {

@@ -194,6 +194,15 @@ func (x *Extractor) provider() string {
 	return x.bodyProvider
 }
 
+// providerDecided reports whether no later document can change what
+// provider returns: a known request host outranks the body, and a vendor
+// marker (rankMarker) is outranked only by the framing, which NewExtractor
+// sets. Streams repeat their provider evidence in every event, so the
+// extractor stops reading it once this holds.
+func (x *Extractor) providerDecided() bool {
+	return x.urlProvider != "" || x.bodyRank >= rankMarker
+}
+
 type discardFramer struct{}
 
 func (discardFramer) write([]byte)     {}
