@@ -111,10 +111,9 @@ func TestStreamStaysLiveThroughStack(t *testing.T) {
 	require.Len(t, metered, 1)
 	assert.Equal(t, usage.Usage{InputTokens: 24, OutputTokens: 5, TotalTokens: 29}, withoutRaw(metered[0].Usage))
 	assert.Equal(t, usage.SourceReported, metered[0].Source)
-	// NOTE: Complete is not checked here. openai-go closes the body as soon
-	// as it reads "data: [DONE]", before the chunked body's end, and the
-	// extractor marks any body closed before EOF incomplete, so this event
-	// has Complete false although the stream ended normally.
+	// openai-go closes the body as soon as it reads "data: [DONE]", before
+	// the chunked body's end. The stream ended normally all the same.
+	assert.True(t, metered[0].Complete, "a stream closed after [DONE] is complete")
 }
 
 func TestAbandonedStreamIsIncomplete(t *testing.T) {

@@ -85,7 +85,7 @@ func (b *meteredBody) finishLocked(reachedEOF bool) usage.Event {
 	event.Provider = result.Provider
 	event.Model = result.Model
 	event.Warnings = result.Warnings
-	event.Complete = reachedEOF && result.Complete
+	event.Complete = result.Complete
 	event.Source = usage.SourceMissing
 	if result.Found {
 		event.Usage = result.Usage

@@ -512,3 +512,76 @@ func TestUsageBodyIsReadCloserOnly(t *testing.T) {
 	assert.False(t, isWriter)
 	assert.Equal(t, fmt.Sprintf("%T", &meteredBody{}), fmt.Sprintf("%T", resp.Body))
 }
+
+func TestUsageCloseAfterFinalMessage(t *testing.T) {
+	// Clients such as openai-go close a stream as soon as they read its
+	// final message, before the body returns io.EOF.
+	cases := []struct {
+		name        string
+		contentType string
+		body        string
+		complete    bool
+	}{
+		{
+			name:        "sse done",
+			contentType: "text/event-stream",
+			body: "data: {\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n" +
+				"data: [DONE]\n\n",
+			complete: true,
+		},
+		{
+			name:        "sse anthropic message_stop",
+			contentType: "text/event-stream",
+			body: "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":2}}\n\n" +
+				"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+			complete: true,
+		},
+		{
+			name:        "sse cut before done",
+			contentType: "text/event-stream",
+			body:        "data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n",
+			complete:    false,
+		},
+		{
+			name:        "sse data that only starts like done",
+			contentType: "text/event-stream",
+			body:        "data: [DONE]x\n\n",
+			complete:    false,
+		},
+		{
+			name:        "json document closed",
+			contentType: "application/json",
+			body:        chatJSON,
+			complete:    true,
+		},
+		{
+			name:        "json document cut",
+			contentType: "application/json",
+			body:        chatJSON[:len(chatJSON)/2],
+			complete:    false,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &eventLog{}
+			rt := Usage(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+				resp := jsonResponse(req, io.NopCloser(strings.NewReader(tc.body+"trailing bytes never read")))
+				resp.Header.Set("Content-Type", tc.contentType)
+				return resp, nil
+			}), log)
+
+			req, err := http.NewRequest(http.MethodPost, "https://llm.example/v1/chat/completions", nil)
+			require.NoError(t, err)
+			resp, err := rt.RoundTrip(req)
+			require.NoError(t, err)
+
+			_, err = io.ReadFull(resp.Body, make([]byte, len(tc.body)))
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+
+			events := log.all()
+			require.Len(t, events, 1)
+			assert.Equal(t, tc.complete, events[0].Complete)
+		})
+	}
+}

@@ -60,9 +60,10 @@ type Event struct {
 	// Source says whether the provider reported the counts.
 	Source Source
 
-	// Complete reports whether the body was read to its end without an
-	// error. A stream that the caller closed early, or that carried an
-	// error event, is incomplete and its counts are what was seen.
+	// Complete reports whether the body was read to its end, or to its
+	// format's final message such as "data: [DONE]", without an error. A
+	// stream that the caller closed before that, or that carried an error
+	// event, is incomplete and its counts are what was seen.
 	Complete bool
 
 	// Warnings lists why counts were rejected or clamped, or which error the

@@ -80,6 +80,12 @@ func (x *Extractor) discardDeferred() {
 
 // applyDocument folds what one document reports into the extractor's state.
 func (x *Extractor) applyDocument(d *document) {
+	x.documents++
+	switch string(d.typ.textBytes()) {
+	case "message_stop", "response.completed":
+		x.terminated = true
+	}
+
 	snap, counted := x.decodeDocumentUsage(d)
 
 	if !x.providerDecided() {

@@ -41,6 +41,11 @@ type sseFramer struct {
 	field        byte
 	eventHasData bool
 
+	// doneMatched counts the bytes of the current data line that match
+	// "[DONE]", the final message of OpenAI-style streams, or is -1 once
+	// the line differs.
+	doneMatched int
+
 	// bomSeen counts the bytes of a leading UTF-8 byte order mark matched
 	// so far; it is len(utf8BOM) once the stream is past its start.
 	bomSeen int
@@ -165,6 +170,7 @@ func (f *sseFramer) beginValue() {
 	switch string(f.name[:f.nameLen]) {
 	case "data":
 		f.field = 'd'
+		f.doneMatched = 0
 		if f.eventHasData {
 			_, _ = f.x.scan.Write([]byte{'\n'})
 		}
@@ -180,6 +186,7 @@ func (f *sseFramer) beginValue() {
 func (f *sseFramer) appendValue(b []byte) {
 	switch f.field {
 	case 'd':
+		f.matchDone(b)
 		_, _ = f.x.scan.Write(b)
 	case 'e':
 		if len(f.x.sseEvent.raw)+len(b) > maxWordCapture {
@@ -194,8 +201,27 @@ func (f *sseFramer) appendValue(b []byte) {
 	}
 }
 
+// matchDone advances doneMatched over b, the next bytes of a data line.
+func (f *sseFramer) matchDone(b []byte) {
+	if f.doneMatched < 0 {
+		return
+	}
+	rest := sseDone[f.doneMatched:]
+	if len(b) > len(rest) || string(b) != rest[:len(b)] {
+		f.doneMatched = -1
+		return
+	}
+	f.doneMatched += len(b)
+}
+
+// sseDone is the data of the last event of OpenAI-style streams.
+const sseDone = "[DONE]"
+
 // endLine ends the current line at the line-ending byte c.
 func (f *sseFramer) endLine(c byte) {
+	if f.field == 'd' && f.doneMatched == len(sseDone) {
+		f.x.terminated = true
+	}
 	if f.field == 'e' {
 		f.x.sseEvent.raw = append(f.x.sseEvent.raw, '"')
 	}

@@ -23,8 +23,8 @@ type Result struct {
 	// one valid count.
 	Found bool
 
-	// Complete is false when the body ended before its format was complete
-	// or reported an error inside a successful response.
+	// Complete is false when the body ended before its format's final
+	// message, or reported an error inside a successful response.
 	Complete bool
 
 	// Warnings lists counts that were rejected or clamped, and error events.
@@ -83,6 +83,18 @@ type Extractor struct {
 	errored  bool
 	warnings warnings
 	finished bool
+
+	// terminated is set once the body sent its format's final message:
+	// "data: [DONE]", Anthropic's message_stop or the Responses API's
+	// response.completed. Clients such as openai-go close the body right
+	// after it, before reading EOF, and nothing is lost by that.
+	terminated bool
+
+	// plainJSON is set for a plain JSON body, and documents counts the
+	// documents applied. A plain JSON body whose values are all closed is
+	// complete even when the caller closes it before reading EOF.
+	plainJSON bool
+	documents int
 }
 
 // NewExtractor returns an extractor for resp, the response to req, and false
@@ -110,6 +122,7 @@ func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
 		x.framing = &ndjsonFramer{scan: x.scan}
 	case mediaType == "application/json" || mediaType == "text/json" || strings.HasSuffix(mediaType, "+json"):
 		x.framing = &jsonFramer{scan: x.scan}
+		x.plainJSON = true
 	case mediaType == "application/vnd.amazon.eventstream":
 		x.framing = newEventStreamFramer(x)
 		x.bodyProvider, x.bodyRank = "aws-bedrock", rankFraming
@@ -156,7 +169,10 @@ func (x *Extractor) Write(p []byte) (int, error) {
 
 // Finish ends extraction, releases the extractor's resources (the gzip
 // decoder's goroutine among them) and returns the result. bodyEnded reports
-// whether the body was read to EOF. Call it once: a second call returns an
+// whether the body was read to EOF. A body closed before EOF is still
+// complete when it had sent its format's final message, such as
+// "data: [DONE]", or, for plain JSON, closed every value it opened. Call it
+// once: a second call returns an
 // empty Result.
 func (x *Extractor) Finish(bodyEnded bool) Result {
 	if x.finished {
@@ -164,13 +180,14 @@ func (x *Extractor) Finish(bodyEnded bool) Result {
 	}
 	x.finished = true
 
-	framingComplete := x.framing.finish(bodyEnded)
+	ended := bodyEnded || x.terminated || (x.plainJSON && x.documents > 0)
+	framingComplete := x.framing.finish(ended)
 
 	r := Result{
 		Provider: x.provider(),
 		Model:    x.model,
 		Found:    x.found,
-		Complete: bodyEnded && framingComplete && !x.errored,
+		Complete: ended && framingComplete && !x.errored,
 		Warnings: x.warnings.result(),
 	}
 	if r.Model == "" {

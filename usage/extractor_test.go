@@ -62,13 +62,37 @@ func TestNewExtractorNilResponse(t *testing.T) {
 }
 
 func TestFinishBeforeEOFIsIncomplete(t *testing.T) {
-	x := newTestExtractor(t, openAIURL, jsonType)
-	_, _ = x.Write([]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`))
+	x := newTestExtractor(t, openAIURL, "text/event-stream")
+	_, _ = x.Write([]byte("data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}\n\n"))
 	got := x.Finish(false)
 
 	assert.True(t, got.Found)
-	assert.False(t, got.Complete, "a body the caller stopped reading is incomplete")
+	assert.False(t, got.Complete, "a stream the caller stopped reading before its final message is incomplete")
 	assert.Equal(t, int64(3), got.Usage.TotalTokens)
+}
+
+func TestFinishBeforeEOFAfterFinalMessageIsComplete(t *testing.T) {
+	const chunk = `data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}` + "\n\n"
+	cases := map[string]struct {
+		contentType string
+		parts       []string
+	}{
+		"json document":  {jsonType, []string{`{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`}},
+		"sse done":       {"text/event-stream", []string{chunk + "data: [DONE]\n\n"}},
+		"sse done split": {"text/event-stream", []string{chunk + "data:[DO", "NE]\r\n"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			x := newTestExtractor(t, openAIURL, tc.contentType)
+			for _, part := range tc.parts {
+				_, _ = x.Write([]byte(part))
+			}
+			got := x.Finish(false)
+
+			assert.True(t, got.Found)
+			assert.True(t, got.Complete)
+		})
+	}
 }
 
 func TestTruncatedJSONIsIncomplete(t *testing.T) {
