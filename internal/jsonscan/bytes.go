@@ -97,15 +97,14 @@ func (s *Scanner) skip(p []byte, i int) int {
 // whose escaped byte is still to come.
 func skipString(p []byte, i int) (int, bool) {
 	for i < len(p) {
-		c := p[i]
-		switch c {
-		case '"':
-			return i + 1, true
-		case '\\':
-			i += 2
-		default:
-			i++
+		i = indexStringStop(p, i, len(p))
+		if i == len(p) {
+			break
 		}
+		if p[i] == '"' {
+			return i + 1, true
+		}
+		i += 2
 	}
 	return i, false
 }

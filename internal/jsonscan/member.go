@@ -8,10 +8,7 @@ package jsonscan
 // most of what the scanner reads, so this path skips the state changes
 // between their parts.
 func (s *Scanner) member(p []byte, i int) (int, bool) {
-	keyEnd := i + 1
-	for keyEnd < len(p) && p[keyEnd] != '"' && p[keyEnd] != '\\' {
-		keyEnd++
-	}
+	keyEnd := indexStringStop(p, i+1, len(p))
 	if keyEnd == len(p) || p[keyEnd] != '"' {
 		return 0, false
 	}
