@@ -33,7 +33,8 @@ type Config struct {
 	// error instead of being sent without a token.
 	Provider authctx.Provider
 
-	// Recorder receives one usage event per metered response. Use a
+	// Recorder receives one usage event per metered response. An event
+	// whose request context has no product carries the App itself. Use a
 	// usage.Sender in production, so that events are delivered off the
 	// request path. Nil turns metering off: the stack then has no Usage
 	// layer and reads no response body.

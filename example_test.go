@@ -219,7 +219,7 @@ func Example_retryablehttp() {
 // whatever http.DefaultTransport is at request time. httpmock.Activate,
 // called after New, then still intercepts the requests. The request's
 // context has no product, so the User-Agent carries the application's own
-// token and the event has no product.
+// token and the event carries the application itself as its product.
 func Example_httpmock() {
 	app, err := product.NewApp("acme", "0.1.0")
 	if err != nil {
@@ -265,6 +265,6 @@ func Example_httpmock() {
 	// Output:
 	// mock got User-Agent: acme/0.1.0
 	// mock got carol's token: true
-	// metered: no product, gpt-4o-mini-2024-07-18, 12 input + 5 output tokens, subject "carol@example.com"
+	// metered: acme/0.1.0, gpt-4o-mini-2024-07-18, 12 input + 5 output tokens, subject "carol@example.com"
 	// calls intercepted: 1
 }

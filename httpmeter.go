@@ -28,7 +28,7 @@ func New(base http.RoundTripper, cfg Config) (http.RoundTripper, error) {
 
 	next := base
 	if cfg.Recorder != nil {
-		usageOptions := []transport.UsageOption{transport.WithLogger(cfg.Logger)}
+		usageOptions := []transport.UsageOption{transport.WithApp(cfg.App), transport.WithLogger(cfg.Logger)}
 		next = transport.Usage(next, cfg.Recorder, append(usageOptions, cfg.UsageOptions...)...)
 	}
 
