@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/httpmeter/httpmeter/authctx"
 )
@@ -62,7 +63,8 @@ func ReplaceAuthorization() BearerOption {
 // authctx.NewContext), else from the optional authctx.Provider. There is no
 // fallback to any global or shared token. When neither has a credential,
 // RoundTrip fails closed with an error wrapping authctx.ErrNoCredential and
-// the request is not sent.
+// the request is not sent. A credential whose Expiry has passed is rejected
+// the same way, since the server would refuse it.
 //
 // The credential used travels down in the context of the request handed to
 // the next RoundTripper, so a [UsageTransport] below records exactly it.
@@ -208,6 +210,9 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 		}
 	}
 
+	if cred.Expired(time.Now()) {
+		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q expired at %s: refresh it before sending, or let an authctx.Provider do so", cred.Subject, cred.Expiry.UTC().Format(time.RFC3339))
+	}
 	if i := invalidTokenByte(cred.Token); i >= 0 {
 		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q has a token whose byte %d is not visible ASCII, which an Authorization header cannot carry: fix the token's source", cred.Subject, i)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -439,4 +440,30 @@ func TestBearerErrorNamesNoToken(t *testing.T) {
 	_, err := sendThroughBearer(t, ctx, "https://a.example/x", nil, AllowOrigins("https://a.example"), WithProvider(provider))
 	require.Error(t, err)
 	assert.Equal(t, `transport: no credential for a request to https://a.example:443: provider "static-test" failed: refresh failed`, err.Error())
+}
+
+func TestBearerRejectsExpiredCredential(t *testing.T) {
+	expired := authctx.Credential{Token: "expired-secret", Subject: "dana@example.com", Expiry: time.Now().Add(-time.Minute)}
+	cases := map[string][]BearerOption{
+		"from context":  nil,
+		"from provider": {WithProvider(&staticProvider{cred: expired})},
+	}
+	for name, opts := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if opts == nil {
+				ctx = authctx.NewContext(ctx, expired)
+			}
+			_, err := sendThroughBearer(t, ctx, "https://a.example/x", nil, append(opts, AllowOrigins("https://a.example"))...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `"dana@example.com" expired`)
+			assert.NotContains(t, err.Error(), "expired-secret")
+		})
+	}
+
+	valid := expired
+	valid.Expiry = time.Now().Add(time.Hour)
+	sent, err := sendThroughBearer(t, authctx.NewContext(context.Background(), valid), "https://a.example/x", nil, AllowOrigins("https://a.example"))
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer expired-secret", sent.authorization)
 }
