@@ -172,8 +172,7 @@ func (x *Extractor) Write(p []byte) (int, error) {
 // whether the body was read to EOF. A body closed before EOF is still
 // complete when it had sent its format's final message, such as
 // "data: [DONE]", or, for plain JSON, closed every value it opened. Call it
-// once: a second call returns an
-// empty Result.
+// once: a second call returns an empty Result.
 func (x *Extractor) Finish(bodyEnded bool) Result {
 	if x.finished {
 		return Result{}
