@@ -86,7 +86,13 @@ func (x *Extractor) applyDocument(d *document) {
 		x.terminated = true
 	}
 
-	snap, counted := x.decodeDocumentUsage(d)
+	// Most stream events carry no usage object, or "usage":null, so the
+	// decoding is skipped for them.
+	var snap snapshot
+	var counted *usageField
+	if d.usage.holdsObject() || d.nestedUsage.holdsObject() {
+		snap, counted = x.decodeDocumentUsage(d)
+	}
 
 	if !x.providerDecided() {
 		if name, rank := providerFromDocument(d, counted); rank > x.bodyRank {
