@@ -206,3 +206,12 @@ func TestAnthropicZeroDeltaKeepsStart(t *testing.T) {
 	assert.Equal(t, int64(54), got.Usage.OutputTokens)
 	assert.Equal(t, int64(169), got.Usage.TotalTokens)
 }
+
+func TestEscapedUsageKeyCounts(t *testing.T) {
+	// encoding/json, and so the caller, reads "us\u0061ge" as "usage".
+	body := `{"object":"chat.completion","model":"m","us\u0061ge":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`
+	got := extractEverySplit(t, openAIURL, jsonType, body)
+
+	assert.True(t, got.Found)
+	assert.Equal(t, int64(7), got.Usage.TotalTokens)
+}

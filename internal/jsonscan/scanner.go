@@ -45,6 +45,7 @@ const (
 	stSkip                     // inside an array of a document, outside strings
 	stSkipString               // inside a string inside such an array
 	stSkipEscape               // after a backslash inside such a string
+	stKeyUnicode               // inside the 4 hex digits of a \u escape in a key
 )
 
 // Scanner is an incremental JSON scanner. The zero value is not usable; call
@@ -80,6 +81,11 @@ type Scanner struct {
 
 	// skipBase is the depth of the array that stSkip is skipping.
 	skipBase int
+
+	// hexDigits counts the digits of a key's "\u" escape read so far, and
+	// hexRune is their value.
+	hexDigits int
+	hexRune   rune
 }
 
 // New returns a scanner that reports to h.
@@ -188,7 +194,6 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			if j < short {
 				i = j + 1
 				if p[j] == '\\' {
-					s.escapeKey()
 					s.st = stEscape
 					continue
 				}
@@ -212,7 +217,6 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			end := quoteAt
 			if b := bytes.IndexByte(p[i:end], '\\'); b >= 0 {
 				s.appendKey(p[i : i+b])
-				s.escapeKey()
 				s.st = stEscape
 				i += b + 1
 				continue
@@ -227,6 +231,18 @@ func (s *Scanner) Write(p []byte) (int, error) {
 
 		case stEscape:
 			s.st = stString
+			if s.inKey {
+				s.escapeKeyByte(p[i])
+			}
+			i++
+
+		case stKeyUnicode:
+			if !s.appendKeyHex(p[i]) {
+				// Not a hex digit: the escape is invalid, and p[i] is
+				// read again as a byte of the string.
+				s.st = stString
+				continue
+			}
 			i++
 
 		case stSkip, stSkipString, stSkipEscape:

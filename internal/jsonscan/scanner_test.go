@@ -97,6 +97,7 @@ func TestScannerStringEscapes(t *testing.T) {
 
 	assert.Equal(t, []string{
 		`a="q\"}\\" trunc=false`,
+		`usage=1 trunc=false`,
 		`usage="\\\"x" trunc=false`,
 		"end complete=true",
 	}, events)
@@ -211,4 +212,22 @@ func TestScannerEscapedStringLinear(t *testing.T) {
 	plain := elapsed(strings.Repeat("a", 62) + "  ")
 	escaped := elapsed(strings.Repeat("a", 62) + `\n`)
 	assert.Less(t, escaped, 4*plain+250*time.Millisecond, "escaped string took %v, plain %v", escaped, plain)
+}
+
+func TestScannerDecodesEscapedKeys(t *testing.T) {
+	// Keys match after their escape sequences are decoded, as
+	// encoding/json matches them, wherever the input is split.
+	input := `{"us\u0061ge":1,"\u0075sag\u0065":2,"usage\u00e9":3,"u\/sage":4,` +
+		`"us\age":5,"us\u00zzage":6,"\ud83d\ude00":7,"t\tab":8,"m\u0065ssage":{"\u0075sage":9}}`
+	events := scanSplits(t, map[string]int{"usage": 8, "usageé": 8, "u/sage": 8, "t\tab": 8, "message.usage": 8}, input)
+
+	assert.Equal(t, []string{
+		"usage=1 trunc=false",
+		"usage=2 trunc=false",
+		"usageé=3 trunc=false",
+		"u/sage=4 trunc=false",
+		"t\tab=8 trunc=false",
+		"message.usage=9 trunc=false",
+		"end complete=true",
+	}, events)
 }
