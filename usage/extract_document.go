@@ -87,13 +87,26 @@ type document struct {
 	sawMessageUsage, sawXGroq, sawPromptFilter, sawRouterProvider, sawDone bool
 }
 
+// reset clears d for the next document and keeps the fields' buffers. It
+// runs once per stream event, so it resets each field in turn rather than
+// building a slice of them to loop over.
 func (d *document) reset() {
-	for _, f := range []*field{&d.typ, &d.object, &d.eventType, &d.model, &d.modelVersion,
-		&d.messageModel, &d.responseModel, &d.fingerprint, &d.errorType,
-		&d.errorCode, &d.errorState, &d.code, &d.usage.field, &d.nestedUsage.field,
-		&d.promptEvalCount, &d.evalCount} {
-		f.reset()
-	}
+	d.typ.reset()
+	d.object.reset()
+	d.eventType.reset()
+	d.model.reset()
+	d.modelVersion.reset()
+	d.messageModel.reset()
+	d.responseModel.reset()
+	d.fingerprint.reset()
+	d.errorType.reset()
+	d.errorCode.reset()
+	d.errorState.reset()
+	d.code.reset()
+	d.usage.reset()
+	d.nestedUsage.reset()
+	d.promptEvalCount.reset()
+	d.evalCount.reset()
 	d.usage.loc, d.nestedUsage.loc = 0, 0
 	d.errorStart = 0
 	d.usageTooLarge = false
