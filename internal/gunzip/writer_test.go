@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 const corpusGzip = "../../../shared/corpus/usage/anthropic-messages-stream-cache-creation.sse.gz"
@@ -278,6 +279,9 @@ func TestWriterAbortMidBody(t *testing.T) {
 }
 
 func TestWriterCloseWaitsForGoroutine(t *testing.T) {
+	// Goroutines of earlier tests may still be on their way out, and would
+	// leave the count below before+len(writers) once they exit.
+	require.NoError(t, goleak.Find(), "goroutines of earlier tests did not exit")
 	before := runtime.NumGoroutine()
 	writers := make([]*Writer, 20)
 	for i := range writers {
