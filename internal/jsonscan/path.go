@@ -62,10 +62,10 @@ func (s *Scanner) memberPath() (Path, bool) {
 	if level >= MaxPathLen {
 		return Path{}, false
 	}
-	for d := s.docDepth; d <= s.depth; d++ {
-		if s.isArray(d) {
-			return Path{}, false
-		}
+	// Below an array of a document no value begins here, because skip
+	// consumes the whole array, so only the current level can be an array.
+	if s.isArray(s.depth) {
+		return Path{}, false
 	}
 	return Path{s: s, n: level + 1}, true
 }

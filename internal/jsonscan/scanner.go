@@ -2,8 +2,8 @@ package jsonscan
 
 import "bytes"
 
-// maxShortString is how many bytes of a string the scanner searches byte by
-// byte for its end before it switches to bytes.IndexByte.
+// maxShortString is how many bytes of a string the scanner searches with
+// indexStringStop for its end before it switches to bytes.IndexByte.
 const maxShortString = 32
 
 // MaxNesting is the deepest nesting of arrays and objects the scanner
@@ -183,13 +183,10 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			i++
 
 		case stString:
-			// Keys and most values are short, and a byte loop finds
+			// Keys and most values are short, and indexStringStop finds
 			// their end sooner than two IndexByte calls do.
-			j := i
 			short := min(len(p), i+maxShortString)
-			for j < short && p[j] != '"' && p[j] != '\\' {
-				j++
-			}
+			j := indexStringStop(p, i, short)
 			s.appendKey(p[i:j])
 			if j < short {
 				i = j + 1
