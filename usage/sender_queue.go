@@ -13,7 +13,8 @@ import (
 // from a sync.Pool, whose Get and Put use a private slot of the current P, so
 // a goroutine mostly gets the shard that its P used last. The shard's lock
 // and ring then stay in the cache of one core instead of moving between
-// cores on every Record. When its shard is full, Record tries the next one.
+// cores on every Record. When its shard is full and its overflow total holds
+// another key, Record tries the next shard.
 type eventQueue struct {
 	shards []queueShard
 
