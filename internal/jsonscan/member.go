@@ -3,11 +3,10 @@ package jsonscan
 // member scans an object member whose key starts with the quote at p[i]:
 // the key, the colon and the first byte of the value, which it begins, and
 // then what endMember takes. It returns the index where Write resumes and
-// true. It returns false and changes
-// nothing when the key has an escape sequence or p ends inside the member,
-// and the state machine in Write then scans it byte by byte. Members are
-// most of what the scanner reads, so this path skips the state changes
-// between their parts.
+// true. It returns false and changes nothing when the key has an escape
+// sequence or p ends inside the member, and the state machine in Write
+// then scans it byte by byte. Members are most of what the scanner reads,
+// so this path skips the state changes between their parts.
 func (s *Scanner) member(p []byte, i int) (int, bool) {
 	keyEnd := indexStringStop(p, i+1, len(p))
 	if keyEnd == len(p) || p[keyEnd] != '"' {
