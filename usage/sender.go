@@ -78,6 +78,7 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	s := &Sender{
 		sink:          sink,
 		cfg:           cfg,
+		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers),
 		fold:          newFoldTable(cfg.maxFoldKeys),
 		ctx:           ctx,
 		cancel:        cancel,
@@ -85,7 +86,6 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 		done:          make(chan struct{}),
 		closeFinished: make(chan struct{}),
 	}
-	s.queue.init(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers)
 
 	s.workers = make([]*senderWorker, cfg.workers)
 	for i := range s.workers {
@@ -121,10 +121,8 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 // full. It never waits for the sink or the workers: the shard lock it takes
 // is held only to copy one event, or by a worker to copy out one shard. It
 // never starts a goroutine and allocates nothing once the queue and the
-// totals it uses exist, except that the sync.Pool which keeps the Records of
-// one P on one shard allocates its per-P array again on the first Record
-// after each garbage collection (Go 1.26 runtime behaviour).
-// A Count below 1 is taken as 1. Record after Close counts e as dropped.
+// totals it uses exist. A Count below 1 is taken as 1. Record after Close
+// counts e as dropped.
 func (s *Sender) Record(e Event) {
 	if s == nil {
 		return
@@ -142,17 +140,12 @@ func (s *Sender) Record(e Event) {
 		return
 	}
 
-	owned := s.queue.acquire()
-	sh := owned
+	sh := s.queue.pick()
 	result := sh.push(&e, &s.closed)
 	if result == pushFull {
-		if next := s.queue.next(sh); next != nil {
-			sh = next
-			result = sh.push(&e, &s.closed)
-		}
+		sh = s.queue.pick()
+		result = sh.push(&e, &s.closed)
 	}
-	s.queue.release(owned)
-
 	switch result {
 	case pushed, pushFolded:
 		return

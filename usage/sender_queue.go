@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -8,40 +9,22 @@ import (
 )
 
 // eventQueue is the bounded queue between Record and the workers. It is split
-// into one shard per P (the runtime's processor, GOMAXPROCS of them), each a
-// preallocated ring of Events behind its own mutex. Record takes its shard
-// from a sync.Pool, whose Get and Put use a private slot of the current P, so
-// a goroutine mostly gets the shard that its P used last. The shard's lock
-// and ring then stay in the cache of one core instead of moving between
-// cores on every Record. When its shard is full and its overflow total holds
-// another key, Record tries the next shard.
+// into shards, each a preallocated ring of Events behind its own mutex, so
+// that concurrent Records rarely meet on one lock or one cache line. Record
+// picks a shard at random and tries a second one when the first is full.
 type eventQueue struct {
 	shards []queueShard
-
-	// owners holds *queueShard values. Its New hands out the shards in
-	// turn, so the first Records on different Ps get different shards. The
-	// pool may hand one shard to several Ps after a garbage collection
-	// empties it, which costs speed, not correctness.
-	owners    sync.Pool
-	nextOwner atomic.Uint32
 }
 
 // queueShard is one ring of the queue. The padding keeps neighbouring
 // shards on separate cache lines.
 type queueShard struct {
-	mu sync.Mutex
-
-	// ring holds the events and sizes their eventSize, so drain does not
-	// compute it again.
+	mu       sync.Mutex
 	ring     []Event
-	sizes    []int64
 	head     int
 	length   int
 	bytes    int64
 	maxBytes int64
-
-	// index is the position of the shard in eventQueue.shards.
-	index int
 
 	// wakeAt is the length at which Record wakes the owning worker: its
 	// share of one batch, so that the worker's shards together hold about a
@@ -75,12 +58,12 @@ const (
 	pushClosed
 )
 
-// init splits maxEvents and maxBytes over one shard per P, and fewer when
-// maxEvents is smaller. Every shard holds at least one event. Shard i
-// belongs to worker i % workers. The queue must not be copied after init.
-func (q *eventQueue) init(maxEvents int, maxBytes int64, batchSize, workers int) {
-	n := min(runtime.GOMAXPROCS(0), maxEvents)
-	q.shards = make([]queueShard, n)
+// newEventQueue splits maxEvents and maxBytes over a number of shards that
+// grows with GOMAXPROCS. Every shard holds at least one event. Shard i
+// belongs to worker i % workers.
+func newEventQueue(maxEvents int, maxBytes int64, batchSize, workers int) eventQueue {
+	n := min(4*runtime.GOMAXPROCS(0), maxEvents)
+	q := eventQueue{shards: make([]queueShard, n)}
 	shardsPerWorker := max(n/workers, 1)
 	for i := range q.shards {
 		capacity := maxEvents / n
@@ -89,41 +72,16 @@ func (q *eventQueue) init(maxEvents int, maxBytes int64, batchSize, workers int)
 		}
 		sh := &q.shards[i]
 		sh.ring = make([]Event, capacity)
-		sh.sizes = make([]int64, capacity)
-		sh.index = i
 		sh.maxBytes = max(maxBytes/int64(n), 1)
 		sh.wakeAt = max(min(batchSize/shardsPerWorker, capacity), 1)
 	}
-
-	// New returns a pointer into q.shards, so filling the pool allocates
-	// nothing beyond the pool's own per-P lists.
-	q.owners.New = func() any {
-		i := (q.nextOwner.Add(1) - 1) % uint32(len(q.shards))
-		return &q.shards[i]
-	}
+	return q
 }
 
-// acquire returns the shard for a Record on the current P. The caller passes
-// it to release when done.
-func (q *eventQueue) acquire() *queueShard {
-	return q.owners.Get().(*queueShard)
-}
-
-// release makes sh available to the next Record on the current P.
-func (q *eventQueue) release(sh *queueShard) {
-	q.owners.Put(sh)
-}
-
-// next returns the shard after sh, or nil when sh is the only one.
-func (q *eventQueue) next(sh *queueShard) *queueShard {
-	if len(q.shards) == 1 {
-		return nil
-	}
-	i := sh.index + 1
-	if i == len(q.shards) {
-		i = 0
-	}
-	return &q.shards[i]
+// pick returns a shard chosen at random. The runtime's per-thread generator
+// behind math/rand/v2 needs no lock.
+func (q *eventQueue) pick() *queueShard {
+	return &q.shards[rand.Uint32N(uint32(len(q.shards)))]
 }
 
 // push copies *e into the ring unless the ring is full in events or bytes, or
@@ -159,7 +117,6 @@ func (sh *queueShard) push(e *Event, closed *atomic.Bool) pushResult {
 		tail -= len(sh.ring)
 	}
 	sh.ring[tail] = *e
-	sh.sizes[tail] = size
 	sh.length++
 	sh.bytes += size
 	length := sh.length
@@ -187,15 +144,9 @@ func (sh *queueShard) foldOverflow(e *Event) pushResult {
 	return pushFolded
 }
 
-// drainChunk is the most events drain copies under one hold of the shard
-// lock, so a Record waiting for the lock waits for at most that many copies
-// however large the shard is.
-const drainChunk = 32
-
 // drain moves up to limit events from the ring to dst and clears their
-// slots, so the ring keeps no references to delivered strings. It first
-// moves the overflow total, with a fresh ID, to dst. It releases the lock
-// between chunks of drainChunk events to let waiting Records in.
+// slots, so the ring keeps no references to delivered strings. It then
+// moves the overflow total, with a fresh ID, to dst.
 func (sh *queueShard) drain(dst []Event, limit int) []Event {
 	sh.mu.Lock()
 	if sh.hasOverflow {
@@ -205,29 +156,20 @@ func (sh *queueShard) drain(dst []Event, limit int) []Event {
 		dst[len(dst)-1].ID = newFoldID()
 	}
 
+	n := min(sh.length, limit)
 	var count int64
-	for {
-		n := min(sh.length, limit, drainChunk)
-		for range n {
-			e := &sh.ring[sh.head]
-			count += int64(e.Count)
-			sh.bytes -= sh.sizes[sh.head]
-			dst = append(dst, *e)
-			*e = Event{}
-			sh.head++
-			if sh.head == len(sh.ring) {
-				sh.head = 0
-			}
+	for range n {
+		e := &sh.ring[sh.head]
+		count += int64(e.Count)
+		sh.bytes -= eventSize(e)
+		dst = append(dst, *e)
+		*e = Event{}
+		sh.head++
+		if sh.head == len(sh.ring) {
+			sh.head = 0
 		}
-		sh.length -= n
-		limit -= n
-		if n < drainChunk || sh.length == 0 || limit == 0 {
-			break
-		}
-
-		sh.mu.Unlock()
-		sh.mu.Lock()
 	}
+	sh.length -= n
 	sh.mu.Unlock()
 
 	sh.dequeued.Add(count)
