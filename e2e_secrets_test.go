@@ -101,7 +101,9 @@ func TestErrorPathsRevealNoToken(t *testing.T) {
 
 		stats := sender.Stats()
 		assert.Equal(t, int64(2), stats.Recorded, "the redirected and the direct request are metered")
-		assert.Equal(t, int64(2), stats.Failed, "both beacons fail after their retries")
+		assert.Equal(t, int64(1), stats.Failed, "the direct request's beacon fails after its retries")
+		assert.Equal(t, int64(1), beacon.Stats().SkippedNoCredential,
+			"alice's token did not authenticate the redirected request, so its event has no credential and no beacon")
 		assert.NotEmpty(t, brokenWorkspace.Requests(), "the beacons must have been attempted")
 	})
 

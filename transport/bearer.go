@@ -72,8 +72,8 @@ func ReplaceAuthorization() BearerOption {
 // passed down carries no credential, because the context's credential did
 // not authenticate the request.
 //
-// Requests to other origins are passed on without a token and with their
-// context unchanged. Each redirect hop of http.Client re-enters RoundTrip,
+// Requests to other origins are passed on without a token, and with a
+// context that hides the credential, since it did not authenticate them. Each redirect hop of http.Client re-enters RoundTrip,
 // so the origin check also keeps a token from following a redirect to
 // another origin. Requests under the path /oidc/ are passed on untouched,
 // because they are OAuth token requests that the Databricks SDK sends
@@ -140,14 +140,11 @@ func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	target, ok := t.allowedOrigin(req)
 	if !ok {
 		t.logger.DebugContext(ctx, "transport: origin not allowed, request sent without a bearer token", "host", req.URL.Host)
-		return roundTripNext(base, req)
+		return roundTripNext(base, withoutCredential(req))
 	}
 
 	if req.Header.Get("Authorization") != "" && !t.replace {
-		if _, has := authctx.FromContext(ctx); has {
-			return roundTripNext(base, req.WithContext(authctx.NewContext(ctx, authctx.Credential{})))
-		}
-		return roundTripNext(base, req)
+		return roundTripNext(base, withoutCredential(req))
 	}
 
 	cred, err := t.credential(ctx, target)
@@ -217,6 +214,17 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q has a token whose byte %d is not visible ASCII, which an Authorization header cannot carry: fix the token's source", cred.Subject, i)
 	}
 	return cred, nil
+}
+
+// withoutCredential returns req, or a shallow copy of it whose context hides
+// the credential, when the context has one. A request that the context's
+// credential did not authenticate must not pass it down to a Usage layer.
+func withoutCredential(req *http.Request) *http.Request {
+	ctx := req.Context()
+	if _, has := authctx.FromContext(ctx); !has {
+		return req
+	}
+	return req.WithContext(authctx.NewContext(ctx, authctx.Credential{}))
 }
 
 // invalidTokenByte returns the index of the first byte of token that is not

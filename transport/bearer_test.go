@@ -252,12 +252,14 @@ func TestBearerCredentialSources(t *testing.T) {
 		assert.Equal(t, 0, provider.calls)
 	})
 
-	t.Run("other origin keeps context", func(t *testing.T) {
+	t.Run("other origin drops the credential", func(t *testing.T) {
+		// The credential did not authenticate the request, so a Usage layer
+		// below must not record it.
 		sent, err := sendThroughBearer(t, authctx.NewContext(context.Background(), ada), "https://llm.example/v1/chat/completions", nil,
 			AllowOrigins("https://a.example"))
 		require.NoError(t, err)
 		assert.Empty(t, sent.authorization)
-		assert.Equal(t, ada, sent.credential)
+		assert.False(t, sent.hasCredential)
 	})
 }
 
