@@ -80,6 +80,9 @@ func TestBearerRejectsInvalidOrigins(t *testing.T) {
 		{origin: "https://a.example:99999", want: `port "99999" is not a number from 1 to 65535`},
 		{origin: "https://a.example:x", want: "is not a valid URL"},
 		{origin: "https://:443", want: "is empty"},
+		{origin: "https://*.azuredatabricks.net", want: "contains a wildcard, which is not supported"},
+		{origin: "https://a$b.example", want: "has an invalid host name"},
+		{origin: "https://a!b.example", want: "has an invalid host name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.origin, func(t *testing.T) {

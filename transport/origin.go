@@ -52,7 +52,32 @@ func parseOrigin(raw string) (origin, error) {
 	if err != nil {
 		return origin{}, fmt.Errorf("transport: allowed origin %q: %w", redacted, err)
 	}
+	if strings.Contains(o.host, "*") {
+		return origin{}, fmt.Errorf("transport: allowed origin %q contains a wildcard, which is not supported: list each origin, such as https://adb-123.azuredatabricks.net", redacted)
+	}
+	if !validHost(o.host) {
+		return origin{}, fmt.Errorf("transport: allowed origin %q has an invalid host name: use letters, digits, '-' and '.', or an IP address", redacted)
+	}
 	return o, nil
+}
+
+// validHost reports whether host is an IP address or a name made of
+// letters, digits, '-', '_' and '.'. No request can go to another host, so
+// an origin with one would never match and its requests would silently go
+// without a token.
+func validHost(host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return host != ""
 }
 
 // redactUserInfo returns raw with the user information before the host,

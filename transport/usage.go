@@ -68,13 +68,17 @@ type UsageTransport struct {
 
 // Usage returns a UsageTransport that sends requests through next, or
 // through http.DefaultTransport when next is nil, and records events to rec.
-// A nil rec meters nothing: requests and responses pass through untouched.
+// A nil rec, or a nil usage.RecorderFunc, meters nothing: requests and
+// responses pass through untouched.
 func Usage(next http.RoundTripper, rec usage.Recorder, opts ...UsageOption) *UsageTransport {
 	cfg := usageConfig{now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
 			opt.applyUsage(&cfg)
 		}
+	}
+	if f, ok := rec.(usage.RecorderFunc); ok && f == nil {
+		rec = nil
 	}
 	return &UsageTransport{
 		next:       next,

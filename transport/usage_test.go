@@ -157,9 +157,11 @@ func TestUsageSkipsUnmeterable(t *testing.T) {
 		path    string
 		ctx     context.Context
 		nilRec  bool
+		nilFunc bool
 	}{
 		{name: "metering disabled", handler: serve(http.StatusOK, "application/json", chatJSON), ctx: usage.WithoutMetering(context.Background())},
 		{name: "nil recorder", handler: serve(http.StatusOK, "application/json", chatJSON), nilRec: true},
+		{name: "nil recorder func", handler: serve(http.StatusOK, "application/json", chatJSON), nilFunc: true},
 		{name: "client error", handler: serve(http.StatusTooManyRequests, "application/json", `{"error":{"message":"slow down"}}`)},
 		{name: "server error", handler: serve(http.StatusInternalServerError, "application/json", chatJSON)},
 		{name: "no content", handler: serve(http.StatusNoContent, "application/json", "")},
@@ -174,6 +176,9 @@ func TestUsageSkipsUnmeterable(t *testing.T) {
 			var rec usage.Recorder = log
 			if tt.nilRec {
 				rec = nil
+			}
+			if tt.nilFunc {
+				rec = usage.RecorderFunc(nil)
 			}
 			rt := Usage(newLoopbackTransport(t), rec)
 

@@ -10,5 +10,9 @@ type Recorder interface {
 // RecorderFunc adapts a function to a [Recorder].
 type RecorderFunc func(Event)
 
-// Record calls f(e).
-func (f RecorderFunc) Record(e Event) { f(e) }
+// Record calls f(e). A nil f records nothing.
+func (f RecorderFunc) Record(e Event) {
+	if f != nil {
+		f(e)
+	}
+}
