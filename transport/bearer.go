@@ -194,7 +194,7 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 	cred, ok := authctx.FromContext(ctx)
 	if !ok {
 		if t.provider == nil {
-			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: %w: store one with authctx.NewContext or configure transport.WithProvider", target, authctx.ErrNoCredential)
+			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: %w: store one in the request context with authctx.NewContext, or configure a provider (httpmeter.Config.Provider or transport.WithProvider)", target, authctx.ErrNoCredential)
 		}
 
 		var err error
