@@ -36,8 +36,9 @@
 //
 // Bearer sits above Usage because it passes the credential it used down in
 // the request's context. The event that Usage builds therefore names exactly
-// the credential that authenticated the request, and whoever delivers the event
-// later never has to look a credential up. Usage is innermost, next to the
+// the credential that authenticated the request (none when Bearer did not
+// authenticate it), and the sink that delivers the event later never has to
+// look a credential up. Usage is innermost, next to the
 // base, so it meters the response as the server sent it. UserAgent depends on
 // neither of the others and is outermost, so every request that leaves the
 // process carries the product token, whether Bearer authenticated it or not.
