@@ -90,7 +90,9 @@ func WithBeaconHTTPClient(c *http.Client) BeaconOption {
 
 // WithBeaconWorkspace sets the workspace URL, such as
 // "https://adb-123.azuredatabricks.net", for events whose credential has no
-// Host.
+// Host. A workspace URL, here or in Credential.Host, is scheme://host[:port].
+// Send skips the events of a workspace URL with user info, a path, a query or
+// a fragment, and logs why without the user info.
 func WithBeaconWorkspace(workspace string) BeaconOption {
 	return func(b *BeaconSink) { b.workspace = workspace }
 }
@@ -216,9 +218,11 @@ func (b *BeaconSink) endpoint(e *Event) (string, bool) {
 	return endpoint, true
 }
 
-// beaconEndpoint builds the beacon URL from a workspace URL. A workspace
-// without a scheme is taken as https, as the Databricks SDK does with
-// Config.Host.
+// beaconEndpoint builds the beacon URL from a workspace URL of the form
+// scheme://host[:port], with an optional trailing slash. A workspace without
+// a scheme is taken as https, as the Databricks SDK does with Config.Host.
+// Errors never contain the user info of the URL, which may hold a password
+// or a token.
 func beaconEndpoint(workspace string) (string, error) {
 	if workspace == "" {
 		return "", errors.New("usage: beacon: the event's credential has no Host and no default workspace is set: use WithBeaconWorkspace")
@@ -229,15 +233,68 @@ func beaconEndpoint(workspace string) (string, error) {
 
 	u, err := url.Parse(workspace)
 	if err != nil {
-		return "", fmt.Errorf("usage: beacon: workspace URL %q is invalid: %w", workspace, err)
+		return "", invalidWorkspaceError(workspace, err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("usage: beacon: workspace URL %q has scheme %q: use https", workspace, u.Scheme)
+		return "", fmt.Errorf("usage: beacon: workspace URL %q has scheme %q: use https", redactedWorkspace(u), u.Scheme)
 	}
 	if u.Host == "" || u.User != nil {
-		return "", fmt.Errorf("usage: beacon: workspace URL %q must be scheme://host[:port] without user info", u.Redacted())
+		return "", fmt.Errorf("usage: beacon: workspace URL %q must be scheme://host[:port] without user info", redactedWorkspace(u))
 	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/") + beaconPath, nil
+
+	// The beacon path replaces whatever path the workspace URL had, so a
+	// path, query or fragment is rejected rather than silently dropped.
+	path := u.EscapedPath()
+	if (path != "" && path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("usage: beacon: workspace URL %q has a path, query or fragment, but must be scheme://host[:port]: use %q",
+			redactedWorkspace(u), u.Scheme+"://"+u.Host)
+	}
+	return u.Scheme + "://" + u.Host + beaconPath, nil
+}
+
+// redactedWorkspace returns u for an error message with its whole user info
+// replaced by "xxxxx". Unlike [url.URL.Redacted], it hides the user name too,
+// because a token is often passed as the user name.
+func redactedWorkspace(u *url.URL) string {
+	if u.User == nil {
+		return u.String()
+	}
+	redacted := *u
+	redacted.User = url.User("xxxxx")
+	return redacted.String()
+}
+
+// invalidWorkspaceError reports a workspace URL that url.Parse rejected. When
+// the value contains '@', the error echoes neither the part before the last
+// '@' nor the parse error, because both may contain part of a password.
+func invalidWorkspaceError(workspace string, err error) error {
+	at := strings.LastIndex(workspace, "@")
+	if at < 0 {
+		return fmt.Errorf("usage: beacon: workspace URL %q is invalid: %w: use scheme://host[:port]", workspace, unwrapURLError(err))
+	}
+
+	redacted := "xxxxx" + workspace[at:]
+	if scheme, _, ok := strings.Cut(workspace[:at], "://"); ok && isURLScheme(scheme) {
+		redacted = scheme + "://" + redacted
+	}
+	return fmt.Errorf("usage: beacon: workspace URL %q is invalid and has user info: use scheme://host[:port] without user info", redacted)
+}
+
+// isURLScheme reports whether s has the syntax of a URL scheme: a letter
+// followed by letters, digits, '+', '-' or '.'.
+func isURLScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		other := '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+		if !letter && (i == 0 || !other) {
+			return false
+		}
+	}
+	return true
 }
 
 // userAgent builds the beacon User-Agent of e.

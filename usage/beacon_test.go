@@ -421,3 +421,75 @@ func TestBeaconLogsWithoutToken(t *testing.T) {
 	}
 	assert.Equal(t, int64(2), sink.Stats().Failed)
 }
+
+func TestBeaconWorkspaceErrorsHideUserInfo(t *testing.T) {
+	cases := []struct {
+		workspace string
+		secrets   []string
+	}{
+		{"ftp://user:hunter2@ws", []string{"hunter2"}},
+		{"https://user:hun ter2@ws.example", []string{"hun", "ter2"}},
+		{"https://user:hun#ter2@ws.example", []string{"hun", "ter2"}},
+		{"https://user:hun/ter2@ws.example", []string{"hun", "ter2"}},
+		{"https://user:pa%zzss@ws.example", []string{"pa%", "%zz", "zzss"}},
+		{"https://dapi0123456789@ws.example", []string{"dapi0123456789"}},
+		{"user:hunter2@ws.example/some/path", []string{"hunter2"}},
+		{"user:hun ter2@ws.example", []string{"hun", "ter2"}},
+	}
+
+	var logs bytes.Buffer
+	sink := NewBeaconSink(WithBeaconLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	for _, tc := range cases {
+		t.Run(tc.workspace, func(t *testing.T) {
+			_, err := beaconEndpoint(tc.workspace)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "usage: beacon: workspace URL")
+			for _, secret := range tc.secrets {
+				assert.NotContains(t, err.Error(), secret)
+			}
+
+			logs.Reset()
+			e := testEvent(t, "a", 1, "m", 1, 1)
+			e.Credential.Host = tc.workspace
+			require.NoError(t, sink.Send(context.Background(), []Event{e}))
+			assert.Contains(t, logs.String(), "usage: beacon skipped")
+			for _, secret := range tc.secrets {
+				assert.NotContains(t, logs.String(), secret)
+			}
+		})
+	}
+	assert.Equal(t, int64(len(cases)), sink.Stats().SkippedNoWorkspace)
+}
+
+func TestBeaconWorkspaceRejectsPath(t *testing.T) {
+	rejected := []string{
+		"https://ws.example/some/path",
+		"https://ws.example/some/path/api/2.0/serving-endpoints",
+		"ws.example//",
+		"https://ws.example/?o=123",
+		"https://ws.example#workspace",
+	}
+	for _, workspace := range rejected {
+		t.Run(workspace, func(t *testing.T) {
+			endpoint, err := beaconEndpoint(workspace)
+			require.Error(t, err, "endpoint %q", endpoint)
+			assert.Contains(t, err.Error(), workspace)
+			assert.Contains(t, err.Error(), `use "https://ws.example"`)
+		})
+	}
+
+	accepted := map[string]string{
+		"https://ws.example":     "https://ws.example/api/2.0/serving-endpoints",
+		"https://ws.example/":    "https://ws.example/api/2.0/serving-endpoints",
+		"ws.example:8443":        "https://ws.example:8443/api/2.0/serving-endpoints",
+		"http://127.0.0.1:8080/": "http://127.0.0.1:8080/api/2.0/serving-endpoints",
+		"https://[::1]:8443":     "https://[::1]:8443/api/2.0/serving-endpoints",
+	}
+	for workspace, want := range accepted {
+		t.Run(workspace, func(t *testing.T) {
+			endpoint, err := beaconEndpoint(workspace)
+			require.NoError(t, err)
+			assert.Equal(t, want, endpoint)
+		})
+	}
+}
