@@ -52,7 +52,9 @@ type Config struct {
 
 	// UserAgentOptions, BearerOptions and UsageOptions are passed to the
 	// layer of the same name after the options that the fields above
-	// produce, so they can override them.
+	// produce, so they can override them. With several workspaces in
+	// AllowedOrigins, BearerOptions can hold transport.MatchCredentialHost()
+	// so that each token only goes to its own workspace.
 	UserAgentOptions []transport.UserAgentOption
 	BearerOptions    []transport.BearerOption
 	UsageOptions     []transport.UsageOption

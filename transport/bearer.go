@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,10 +14,11 @@ import (
 )
 
 type bearerConfig struct {
-	origins  []string
-	provider authctx.Provider
-	replace  bool
-	logger   *slog.Logger
+	origins   []string
+	provider  authctx.Provider
+	replace   bool
+	matchHost bool
+	logger    *slog.Logger
 }
 
 type allowOriginsOption struct{ origins []string }
@@ -51,6 +53,20 @@ type replaceAuthorizationOption struct{}
 
 func (replaceAuthorizationOption) applyBearer(c *bearerConfig) { c.replace = true }
 
+type matchCredentialHostOption struct{}
+
+func (matchCredentialHostOption) applyBearer(c *bearerConfig) { c.matchHost = true }
+
+// MatchCredentialHost returns an option that makes a BearerTransport send a
+// credential only to the origin of its Host, the workspace the token
+// belongs to. When several workspaces are allowed, it keeps a token of one
+// from reaching another. A request whose credential has another Host, or an
+// invalid one, fails with an error and is not sent. A credential with an
+// empty Host may go to any allowed origin.
+func MatchCredentialHost() BearerOption {
+	return matchCredentialHostOption{}
+}
+
 // ReplaceAuthorization returns an option that makes a BearerTransport
 // overwrite an Authorization header the caller already set on a request to
 // an allowed origin. By default such a header is left as it is.
@@ -84,11 +100,12 @@ func ReplaceAuthorization() BearerOption {
 // or 308 redirect. The request body is closed when RoundTrip fails before
 // sending. A BearerTransport is safe for concurrent use.
 type BearerTransport struct {
-	next     http.RoundTripper
-	allowed  map[origin]struct{}
-	provider authctx.Provider
-	replace  bool
-	logger   *slog.Logger
+	next      http.RoundTripper
+	allowed   map[origin]struct{}
+	provider  authctx.Provider
+	replace   bool
+	matchHost bool
+	logger    *slog.Logger
 }
 
 // Bearer returns a BearerTransport that sends requests through next, or
@@ -116,11 +133,12 @@ func Bearer(next http.RoundTripper, opts ...BearerOption) (*BearerTransport, err
 	}
 
 	return &BearerTransport{
-		next:     next,
-		allowed:  allowed,
-		provider: cfg.provider,
-		replace:  cfg.replace,
-		logger:   discardLogger(cfg.logger),
+		next:      next,
+		allowed:   allowed,
+		provider:  cfg.provider,
+		replace:   cfg.replace,
+		matchHost: cfg.matchHost,
+		logger:    discardLogger(cfg.logger),
 	}, nil
 }
 
@@ -207,6 +225,11 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 		}
 	}
 
+	if t.matchHost && cred.Host != "" {
+		if err := checkCredentialHost(cred, target); err != nil {
+			return authctx.Credential{}, err
+		}
+	}
 	if cred.Expired(time.Now()) {
 		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q expired at %s: refresh it before sending, or let an authctx.Provider do so", cred.Subject, cred.Expiry.UTC().Format(time.RFC3339))
 	}
@@ -214,6 +237,29 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q has a token whose byte %d is not visible ASCII, which an Authorization header cannot carry: fix the token's source", cred.Subject, i)
 	}
 	return cred, nil
+}
+
+// checkCredentialHost returns an error unless the Host of cred is target's
+// origin. The error names the subject and both origins, never the token.
+func checkCredentialHost(cred authctx.Credential, target origin) error {
+	// NormalizeHost reads Host as the Databricks SDK reads Config.Host, so
+	// "adb-123.azuredatabricks.net" without a scheme means https.
+	normalized, err := authctx.NormalizeHost(cred.Host)
+	if err != nil {
+		return fmt.Errorf("transport: the credential for subject %q has a Host that is not a valid URL, so it is not sent to %s: set Host to the workspace URL, such as https://adb-123.azuredatabricks.net", cred.Subject, target)
+	}
+	u, err := url.Parse(normalized)
+	if err != nil {
+		return fmt.Errorf("transport: the credential for subject %q has a Host that is not a valid URL, so it is not sent to %s: set Host to the workspace URL, such as https://adb-123.azuredatabricks.net", cred.Subject, target)
+	}
+	home, err := originOf(u.Scheme, u.Host)
+	if err != nil {
+		return fmt.Errorf("transport: the credential for subject %q has Host %q, which is not an http or https origin, so it is not sent to %s: set Host to the workspace URL", cred.Subject, redactUserInfo(cred.Host), target)
+	}
+	if home != target {
+		return fmt.Errorf("transport: the credential for subject %q belongs to %s and is not sent to %s: store the credential of that workspace in the request context", cred.Subject, home, target)
+	}
+	return nil
 }
 
 // withoutCredential returns req, or a shallow copy of it whose context hides

@@ -472,3 +472,46 @@ func TestBearerRejectsExpiredCredential(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer expired-secret", sent.authorization)
 }
+
+func TestBearerMatchCredentialHost(t *testing.T) {
+	origins := AllowOrigins("https://a.example", "https://b.example:8443")
+	tests := []struct {
+		name    string
+		host    string
+		url     string
+		wantErr string
+	}{
+		{name: "own workspace", host: "https://a.example", url: "https://a.example/api"},
+		{name: "own workspace without scheme", host: "a.example", url: "https://a.example/api"},
+		{name: "own workspace with port", host: "https://b.example:8443/", url: "https://b.example:8443/api"},
+		{name: "empty host goes anywhere allowed", host: "", url: "https://b.example:8443/api"},
+		{name: "other workspace", host: "https://a.example", url: "https://b.example:8443/api",
+			wantErr: `transport: the credential for subject "eve@example.com" belongs to https://a.example:443 and is not sent to https://b.example:8443`},
+		{name: "other port", host: "https://b.example", url: "https://b.example:8443/api",
+			wantErr: "belongs to https://b.example:443 and is not sent to https://b.example:8443"},
+		{name: "not http", host: "ftp://a.example", url: "https://a.example/api",
+			wantErr: `has Host "ftp://a.example", which is not an http or https origin`},
+		{name: "invalid host", host: "https://a.example:x", url: "https://a.example/api",
+			wantErr: "has a Host that is not a valid URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cred := authctx.Credential{Token: "eve-secret", Subject: "eve@example.com", Host: tt.host}
+			sent, err := sendThroughBearer(t, authctx.NewContext(context.Background(), cred), tt.url, nil, origins, MatchCredentialHost())
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.NotContains(t, err.Error(), "eve-secret")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "Bearer eve-secret", sent.authorization)
+		})
+	}
+
+	// Without the option, a credential goes to every allowed origin.
+	cred := authctx.Credential{Token: "eve-secret", Subject: "eve@example.com", Host: "https://a.example"}
+	sent, err := sendThroughBearer(t, authctx.NewContext(context.Background(), cred), "https://b.example:8443/api", nil, origins)
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer eve-secret", sent.authorization)
+}
