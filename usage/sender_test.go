@@ -478,7 +478,7 @@ func TestSenderLogsDropCounts(t *testing.T) {
 
 	text := logs.String()
 	assert.Contains(t, text, "usage: events dropped")
-	assert.Contains(t, text, fmt.Sprintf("total=%d", s.Stats().Dropped.Total()))
+	assert.Contains(t, text, fmt.Sprintf("total_since_start=%d", s.Stats().Dropped.Total()))
 }
 
 func TestSenderBoundsBatchesOfManyTokens(t *testing.T) {
@@ -516,4 +516,75 @@ func TestNilSenderDoesNothing(t *testing.T) {
 	assert.NoError(t, s.Flush(context.Background()))
 	assert.NoError(t, s.Close(context.Background()))
 	assert.Equal(t, Stats{}, s.Stats())
+}
+
+// lockedBuffer is a bytes.Buffer that a logger on a worker goroutine may
+// write while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// dropRecords returns the "usage: events dropped" records in JSON logs.
+func dropRecords(t *testing.T, logs string) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	for line := range strings.Lines(logs) {
+		var record map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &record), "log line %q", line)
+		if record["msg"] == "usage: events dropped" {
+			records = append(records, record)
+		}
+	}
+	return records
+}
+
+func TestSenderDropLogCountsAreDeltas(t *testing.T) {
+	var logs lockedBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	s := NewSender(nil, WithSenderLogger(logger), WithWorkers(1), WithBatchInterval(5*time.Millisecond))
+
+	for i := range 3 {
+		s.Record(testEvent(t, fmt.Sprint(i), 1, "m", 1, 1))
+	}
+	require.Eventually(t, func() bool { return len(dropRecords(t, logs.String())) >= 1 },
+		2*time.Second, time.Millisecond, "no drop report after the first events")
+
+	for i := range 5 {
+		s.Record(testEvent(t, fmt.Sprint(i), 1, "m", 1, 1))
+	}
+	require.Eventually(t, func() bool {
+		noSink := 0.0
+		for _, record := range dropRecords(t, logs.String()) {
+			noSink += record["no_sink"].(float64)
+		}
+		return noSink == 8
+	}, 2*time.Second, time.Millisecond, "the drop reports never added up to the 8 events")
+	closeSender(t, s)
+
+	records := dropRecords(t, logs.String())
+	require.GreaterOrEqual(t, len(records), 2)
+	var sum float64
+	for i, record := range records {
+		reasons := 0.0
+		for _, reason := range []string{"closed", "fold_keys_full", "fold_collision", "shutdown", "no_sink"} {
+			reasons += record[reason].(float64)
+		}
+		assert.Equal(t, reasons, record["total"], "record %d: total is not the sum of its reasons: %v", i, record)
+		sum += record["total"].(float64)
+		assert.Equal(t, sum, record["total_since_start"], "record %d: %v", i, record)
+	}
+	assert.Equal(t, float64(8), sum)
 }

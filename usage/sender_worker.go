@@ -208,8 +208,9 @@ func (w *senderWorker) send(batch []Event) {
 	}
 }
 
-// logDrops logs how many events were dropped since the last call, by reason,
-// when this worker reports drops and the counts changed.
+// logDrops logs how many events were dropped since the last call, by reason
+// and in total, when this worker reports drops and the counts changed. The
+// field total_since_start is the only cumulative count.
 func (w *senderWorker) logDrops() {
 	if !w.reportsDrops {
 		return
@@ -227,7 +228,8 @@ func (w *senderWorker) logDrops() {
 		slog.Int64("fold_collision", drops.FoldCollision-last.FoldCollision),
 		slog.Int64("shutdown", drops.Shutdown-last.Shutdown),
 		slog.Int64("no_sink", drops.NoSink-last.NoSink),
-		slog.Int64("total", drops.Total()))
+		slog.Int64("total", drops.Total()-last.Total()),
+		slog.Int64("total_since_start", drops.Total()))
 }
 
 // sendOnce calls the sink, turning a panic into a permanent error so a broken
