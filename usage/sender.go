@@ -14,7 +14,7 @@ var _ Recorder = (*Sender)(nil)
 
 // shutdownGrace bounds how long Close waits for the workers after cancelling
 // their context at its deadline. A Sink that honours its context returns
-// well within it.
+// well within it, and a Sink that ignores it cannot hold Close longer.
 const shutdownGrace = time.Second
 
 // Sender is the bounded asynchronous [Recorder]. Record copies the event into
@@ -48,6 +48,10 @@ type Sender struct {
 	// closed is set when Close starts. Record reads it under the shard or
 	// fold lock, which makes the Close barrier exact.
 	closed atomic.Bool
+
+	// sending is the number of events inside a call of Sink.Send now. Close
+	// reports it when the sink ignores cancellation.
+	sending atomic.Int64
 
 	// ctx is cancelled at the deadline of Close, which aborts the Send in
 	// progress and every retry wait.
@@ -170,8 +174,9 @@ func (s *Sender) Record(e Event) {
 // Flush delivers every event queued or folded before the call and returns
 // when the sink has accepted or rejected them. At the deadline of ctx it
 // returns an error with the number of events not yet delivered, which stay
-// queued for a later Flush or Close. Flush after Close returns the result of
-// Close once it has finished.
+// queued for a later Flush or Close. Flush does not cancel the delivery in
+// progress, so unlike Close it returns at the deadline itself. Flush after
+// Close returns the result of Close once it has finished.
 func (s *Sender) Flush(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -205,8 +210,18 @@ func (s *Sender) Flush(ctx context.Context) error {
 
 // Close stops accepting events, delivers what is queued or folded, and stops
 // the workers. At the deadline of ctx it cancels the delivery in progress and
-// returns an error with the number of events lost. It also returns an error
-// when the sink rejected events during Close. Close is idempotent: later
+// then waits up to one second more for the workers to exit. That grace period
+// lets a sink that honours its context return, so Close reports final counts
+// and leaves no worker running.
+//
+// A sink that ignores cancellation keeps its worker running after Close
+// returns. The events inside its Send stay Pending in [Sender.Stats] until
+// Send returns, and then count as sent if it succeeded, else as dropped at
+// shutdown. Close reports them as still being sent by the sink, apart from
+// the events lost.
+//
+// Close returns an error with the number of events lost when the deadline
+// passed or the sink rejected events during Close. Close is idempotent: later
 // calls wait for the first to finish and return its result.
 func (s *Sender) Close(ctx context.Context) error {
 	if s == nil {
@@ -237,6 +252,7 @@ func (s *Sender) shutdown(ctx context.Context) {
 	close(s.stop)
 
 	var err error
+	sinkIgnoredCancel := false
 	select {
 	case <-s.done:
 	case <-ctx.Done():
@@ -245,21 +261,47 @@ func (s *Sender) shutdown(ctx context.Context) {
 		select {
 		case <-s.done:
 		case <-time.After(shutdownGrace):
-			err = fmt.Errorf("%w, and the sink ignored cancellation for %s so workers are still running", err, shutdownGrace)
+			sinkIgnoredCancel = true
 		}
 	}
 	s.cancel()
 
-	after := s.Stats()
-	lost := (after.Failed - before.Failed) + (after.Dropped.Shutdown - before.Dropped.Shutdown)
-	if lost > 0 || err != nil {
-		if err == nil {
-			err = errors.New("the sink rejected them")
-		}
-		s.closeErr = fmt.Errorf("usage: Close: %d events lost (%d failed, %d abandoned at the deadline): %w",
-			lost, after.Failed-before.Failed, after.Dropped.Shutdown-before.Dropped.Shutdown, err)
-	}
+	s.closeErr = s.closeError(before, err, sinkIgnoredCancel)
 	close(s.closeFinished)
+}
+
+// closeError returns the result of the first Close from the counters before
+// it, or nil when no event was lost and the deadline did not pass. When the
+// sink ignored cancellation, the events inside its Send are reported apart,
+// because it may still deliver them. The events waiting behind them count as
+// abandoned, because the worker drops them once Send returns.
+func (s *Sender) closeError(before Stats, err error, sinkIgnoredCancel bool) error {
+	var inSink int64
+	if sinkIgnoredCancel {
+		inSink = s.sending.Load()
+	}
+	after := s.Stats()
+
+	failed := after.Failed - before.Failed
+	abandoned := after.Dropped.Shutdown - before.Dropped.Shutdown
+	if sinkIgnoredCancel {
+		abandoned += max(after.Pending-inSink, 0)
+	}
+	lost := failed + abandoned
+	if lost == 0 && err == nil {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("the sink rejected them")
+	}
+
+	if sinkIgnoredCancel {
+		return fmt.Errorf("usage: Close: %d events lost (%d failed, %d abandoned at the deadline) "+
+			"and %d events still being sent by the sink %s after the deadline: make Sink.Send honour its context: %w",
+			lost, failed, abandoned, inSink, shutdownGrace, err)
+	}
+	return fmt.Errorf("usage: Close: %d events lost (%d failed, %d abandoned at the deadline): %w",
+		lost, failed, abandoned, err)
 }
 
 // waitClose waits for the first Close to finish, or for ctx.

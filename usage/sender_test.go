@@ -588,3 +588,54 @@ func TestSenderDropLogCountsAreDeltas(t *testing.T) {
 	}
 	assert.Equal(t, float64(8), sum)
 }
+
+func TestSenderCloseCountsEventsInSink(t *testing.T) {
+	release := make(chan struct{})
+	sink := &recordingSink{fail: func(context.Context, int, []Event) error {
+		<-release // This sink ignores its context.
+		return nil
+	}}
+	s := NewSender(sink, WithWorkers(1), WithBatchInterval(time.Hour))
+
+	for i := range 10 {
+		s.Record(testEvent(t, fmt.Sprint(i), 1, "m", 1, 1))
+	}
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancelFlush()
+	require.Error(t, s.Flush(flushCtx))
+	require.Eventually(t, func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.calls) == 1 && len(sink.calls[0]) == 10
+	}, 2*time.Second, time.Millisecond, "the 10 events never reached the sink in one batch")
+	for i := range 5 {
+		s.Record(testEvent(t, fmt.Sprint("late-", i), 1, "m", 1, 1))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Close(ctx)
+	elapsed := time.Since(start)
+
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "5 events lost (0 failed, 5 abandoned at the deadline)")
+	assert.Contains(t, err.Error(), "10 events still being sent by the sink")
+	assert.Contains(t, err.Error(), "make Sink.Send honour its context")
+	assert.GreaterOrEqual(t, elapsed, 50*time.Millisecond+shutdownGrace)
+	assert.Less(t, elapsed, 50*time.Millisecond+shutdownGrace+time.Second)
+	assert.Equal(t, int64(15), s.Stats().Pending)
+
+	close(release)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		require.Fail(t, "the worker did not exit after the sink returned")
+	}
+	st := s.Stats()
+	assert.Equal(t, int64(10), st.Sent)
+	assert.Equal(t, int64(5), st.Dropped.Shutdown)
+	assert.Zero(t, st.Pending)
+	assert.Equal(t, err, s.Close(context.Background()), "a later Close returns the first result")
+}

@@ -233,9 +233,13 @@ func (w *senderWorker) logDrops() {
 }
 
 // sendOnce calls the sink, turning a panic into a permanent error so a broken
-// sink cannot take the process down.
+// sink cannot take the process down. It counts the events in Sender.sending
+// while Send runs.
 func (w *senderWorker) sendOnce(ctx context.Context, events []Event) (err error) {
+	count := countEvents(events)
+	w.s.sending.Add(count)
 	defer func() {
+		w.s.sending.Add(-count)
 		if r := recover(); r != nil {
 			err = Permanent(fmt.Errorf("usage: sink %T panicked: %v", w.s.sink, r))
 		}
