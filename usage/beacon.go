@@ -90,9 +90,10 @@ func WithBeaconHTTPClient(c *http.Client) BeaconOption {
 
 // WithBeaconWorkspace sets the workspace URL, such as
 // "https://adb-123.azuredatabricks.net", for events whose credential has no
-// Host. A workspace URL, here or in Credential.Host, is scheme://host[:port].
-// Send skips the events of a workspace URL with user info, a path, a query or
-// a fragment, and logs why without the user info.
+// Host. Of a workspace URL, here or in Credential.Host, only the scheme, host
+// and port count, as with the Databricks SDK's Config.Host. Send skips the
+// events of a workspace URL with user info, or that is not http or https,
+// and logs why without the user info.
 func WithBeaconWorkspace(workspace string) BeaconOption {
 	return func(b *BeaconSink) { b.workspace = workspace }
 }
@@ -218,9 +219,9 @@ func (b *BeaconSink) endpoint(e *Event) (string, bool) {
 	return endpoint, true
 }
 
-// beaconEndpoint builds the beacon URL from a workspace URL of the form
-// scheme://host[:port], with an optional trailing slash. A workspace without
-// a scheme is taken as https, as the Databricks SDK does with Config.Host.
+// beaconEndpoint builds the beacon URL from the scheme, host and port of a
+// workspace URL. A workspace without a scheme is taken as https, and a path,
+// query or fragment is ignored, as the Databricks SDK does with Config.Host.
 // Errors never contain the user info of the URL, which may hold a password
 // or a token.
 func beaconEndpoint(workspace string) (string, error) {
@@ -242,13 +243,10 @@ func beaconEndpoint(workspace string) (string, error) {
 		return "", fmt.Errorf("usage: beacon: workspace URL %q must be scheme://host[:port] without user info", redactedWorkspace(u))
 	}
 
-	// The beacon path replaces whatever path the workspace URL had, so a
-	// path, query or fragment is rejected rather than silently dropped.
-	path := u.EscapedPath()
-	if (path != "" && path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", fmt.Errorf("usage: beacon: workspace URL %q has a path, query or fragment, but must be scheme://host[:port]: use %q",
-			redactedWorkspace(u), u.Scheme+"://"+u.Host)
-	}
+	// The Databricks SDK keeps only the scheme, host and port of
+	// Config.Host, so a workspace URL copied from a browser, such as
+	// "https://adb-1.azuredatabricks.net/?o=1", names the same workspace.
+	// The beacon does the same rather than losing the event.
 	return u.Scheme + "://" + u.Host + beaconPath, nil
 }
 

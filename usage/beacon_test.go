@@ -461,31 +461,19 @@ func TestBeaconWorkspaceErrorsHideUserInfo(t *testing.T) {
 	assert.Equal(t, int64(len(cases)), sink.Stats().SkippedNoWorkspace)
 }
 
-func TestBeaconWorkspaceRejectsPath(t *testing.T) {
-	rejected := []string{
-		"https://ws.example/some/path",
-		"https://ws.example/some/path/api/2.0/serving-endpoints",
-		"ws.example//",
-		"https://ws.example/?o=123",
-		"https://ws.example#workspace",
+func TestBeaconWorkspaceKeepsOnlyOrigin(t *testing.T) {
+	endpoints := map[string]string{
+		"https://ws.example":           "https://ws.example/api/2.0/serving-endpoints",
+		"https://ws.example/":          "https://ws.example/api/2.0/serving-endpoints",
+		"ws.example:8443":              "https://ws.example:8443/api/2.0/serving-endpoints",
+		"http://127.0.0.1:8080/":       "http://127.0.0.1:8080/api/2.0/serving-endpoints",
+		"https://[::1]:8443":           "https://[::1]:8443/api/2.0/serving-endpoints",
+		"https://ws.example/some/path": "https://ws.example/api/2.0/serving-endpoints",
+		"https://ws.example/some/path/api/2.0/serving-endpoints": "https://ws.example/api/2.0/serving-endpoints",
+		"https://adb-1.azuredatabricks.net/?o=123":               "https://adb-1.azuredatabricks.net/api/2.0/serving-endpoints",
+		"https://ws.example#workspace":                           "https://ws.example/api/2.0/serving-endpoints",
 	}
-	for _, workspace := range rejected {
-		t.Run(workspace, func(t *testing.T) {
-			endpoint, err := beaconEndpoint(workspace)
-			require.Error(t, err, "endpoint %q", endpoint)
-			assert.Contains(t, err.Error(), workspace)
-			assert.Contains(t, err.Error(), `use "https://ws.example"`)
-		})
-	}
-
-	accepted := map[string]string{
-		"https://ws.example":     "https://ws.example/api/2.0/serving-endpoints",
-		"https://ws.example/":    "https://ws.example/api/2.0/serving-endpoints",
-		"ws.example:8443":        "https://ws.example:8443/api/2.0/serving-endpoints",
-		"http://127.0.0.1:8080/": "http://127.0.0.1:8080/api/2.0/serving-endpoints",
-		"https://[::1]:8443":     "https://[::1]:8443/api/2.0/serving-endpoints",
-	}
-	for workspace, want := range accepted {
+	for workspace, want := range endpoints {
 		t.Run(workspace, func(t *testing.T) {
 			endpoint, err := beaconEndpoint(workspace)
 			require.NoError(t, err)
