@@ -35,11 +35,13 @@ func (*countingSpanExporter) Shutdown(context.Context) error { return nil }
 // goroutine) share the same cores as the producers.
 //
 // The regime sets how fast the producers go:
-//   - overload: the producers never yield, so the consumers rarely run and
-//     both queues are full for nearly the whole run. The Sender then folds
-//     events into totals, the default processor drops spans after a failed
-//     non-blocking channel send, and the processor built WithBlocking waits
-//     for queue space.
+//   - overload: the producers never yield, so the consumers rarely run. The
+//     processor's queue is full for nearly the whole run, so the default
+//     processor drops spans after a failed non-blocking channel send and the
+//     one built WithBlocking waits for queue space. The Sender's queue fills
+//     for part of the run: it queues some events and folds the rest into
+//     totals (folded/op says how many). BenchmarkRecordFolding measures
+//     folding alone.
 //   - yielding: each producer calls runtime.Gosched after every 64 items,
 //     which lets the consumers run. ns/op then includes the consumers' work
 //     and the yields. How much each consumer still misses shows in the
