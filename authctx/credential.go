@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Method is how a credential was obtained.
+// Method is the mechanism that produced a credential, such as an on-behalf-of
+// token forwarded for the signed-in user or OAuth client credentials.
 type Method string
 
 // The methods a credential can come from.
