@@ -55,8 +55,8 @@
 //     through the stack. Responses other than 2xx are never metered, so a
 //     retried 503 produces no event and the attempt that succeeds produces one.
 //   - The Databricks SDK (config.Config.HTTPTransport = stack) sets its own
-//     User-Agent and Authorization before the stack sees a request, and retries
-//     above it. The stack appends the product token, leaves the SDK's
+//     User-Agent and Authorization before the stack receives a request, and
+//     retries above it. The stack appends the product token, leaves the SDK's
 //     Authorization alone and meters the SDK's serving-endpoint queries. Bearer
 //     and Usage pass requests under /oidc/ through untouched, so the SDK's
 //     OAuth token requests are neither authenticated nor metered.

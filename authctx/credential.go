@@ -30,13 +30,13 @@ const (
 // struct that holds a Credential in an unexported field with %v shows the
 // token. Keep credentials in exported fields, or give the holder its own
 // String method. The %p verb on a Credential value (not a pointer) also shows
-// the token, because fmt (Go 1.26) handles %p before it calls Format and
-// prints the fields of a non-pointer; go vet does not report it.
+// the token. In Go 1.26, fmt handles %p before it calls Format and prints
+// the fields of a value that is not a pointer, and go vet does not report it.
 type Credential struct {
 	// Token is the bearer token sent in the Authorization header.
 	Token string
 
-	// Method is how the token was obtained.
+	// Method is the mechanism that produced the token.
 	Method Method
 
 	// Subject is the user or service principal the token acts for, such as

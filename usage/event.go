@@ -7,7 +7,7 @@ import (
 	"github.com/httpmeter/httpmeter/product"
 )
 
-// Source says where the counts of an [Event] came from.
+// Source is the origin of the counts of an [Event].
 type Source string
 
 const (
@@ -57,7 +57,7 @@ type Event struct {
 	// Usage holds the token counts, valid when Source is SourceReported.
 	Usage Usage
 
-	// Source says whether the provider reported the counts.
+	// Source records whether the provider reported the counts.
 	Source Source
 
 	// Complete reports whether the body was read to its end, or to its

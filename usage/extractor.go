@@ -8,7 +8,8 @@ import (
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
 
-// Result is what an [Extractor] found in a response body.
+// Result is the provider, model and usage that an [Extractor] found in a
+// response body.
 type Result struct {
 	// Provider is the API family detected from the body and the URL.
 	Provider string
@@ -87,7 +88,7 @@ type Extractor struct {
 	// terminated is set once the body sent its format's final message:
 	// "data: [DONE]", Anthropic's message_stop or the Responses API's
 	// response.completed. Clients such as openai-go close the body right
-	// after it, before reading EOF, and nothing is lost by that.
+	// after it, before reading EOF, so Finish then reports the body complete.
 	terminated bool
 
 	// plainJSON is set for a plain JSON body, and documents counts the

@@ -40,7 +40,7 @@ func (*countingSpanExporter) Shutdown(context.Context) error { return nil }
 //     processor drops spans after a failed non-blocking channel send and the
 //     one built WithBlocking waits for queue space. The Sender's queue fills
 //     for part of the run: it queues some events and folds the rest into
-//     totals (folded/op says how many). BenchmarkRecordFolding measures
+//     totals (folded/op reports how many). BenchmarkRecordFolding measures
 //     folding alone.
 //   - yielding: each producer calls runtime.Gosched after every 64 items,
 //     which lets the consumers run. ns/op then includes the consumers' work

@@ -298,9 +298,9 @@ func TestWriterCloseWaitsForGoroutine(t *testing.T) {
 			assert.NoError(t, w.Abort())
 		}
 	}
-	// Close and Abort return once the goroutine has finished its work; the
-	// goroutine itself may still be on its way out, so wait for the count.
-	// assert.Eventually would add a goroutine of its own to the count.
+	// Close and Abort return once the goroutine has finished its work, but
+	// the goroutine may still be exiting, so the test polls the count. It
+	// does not use assert.Eventually, which adds a goroutine of its own.
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
