@@ -79,11 +79,17 @@ func (x *Extractor) discardDeferred() {
 }
 
 // applyDocument folds what one document reports into the extractor's state.
+// A document that changes nothing (the provider, the model, the usage, an
+// error or the end of the stream) is counted in quietDocuments, which lets
+// the SSE framer skip later events that provably change nothing either.
 func (x *Extractor) applyDocument(d *document) {
 	x.documents++
+	changed := false
+
 	switch string(d.typ.textBytes()) {
 	case "message_stop", "response.completed":
 		x.terminated = true
+		changed = true
 	}
 
 	// Most stream events carry no usage object, or "usage":null, so the
@@ -92,11 +98,13 @@ func (x *Extractor) applyDocument(d *document) {
 	var counted *usageField
 	if d.usage.holdsObject() || d.nestedUsage.holdsObject() {
 		snap, counted = x.decodeDocumentUsage(d)
+		changed = true
 	}
 
 	if !x.providerDecided() {
 		if name, rank := providerFromDocument(d, counted); rank > x.bodyRank {
 			x.bodyProvider, x.bodyRank = name, rank
+			changed = true
 		}
 	}
 
@@ -106,6 +114,7 @@ func (x *Extractor) applyDocument(d *document) {
 			// allocated only when it changes.
 			if string(m) != x.model {
 				x.model = string(m)
+				changed = true
 			}
 			break
 		}
@@ -114,10 +123,12 @@ func (x *Extractor) applyDocument(d *document) {
 	if name, ok := x.documentError(d); ok {
 		x.errored = true
 		x.warnings.add(fmt.Sprintf("usage: the response reported an error of type %q", name))
+		changed = true
 	}
 
 	if d.usageTooLarge {
 		x.warnings.add(fmt.Sprintf("usage: a usage object larger than %d bytes was ignored", maxUsageCapture))
+		changed = true
 	}
 	if counted != nil {
 		x.record(&snap)
@@ -129,6 +140,11 @@ func (x *Extractor) applyDocument(d *document) {
 		if s := ollamaSnapshot(&x.warnings, promptEval, eval); s.reported() {
 			x.record(&s)
 		}
+		changed = true
+	}
+
+	if !changed {
+		x.quietDocuments++
 	}
 }
 

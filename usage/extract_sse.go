@@ -49,6 +49,17 @@ type sseFramer struct {
 	// bomSeen counts the bytes of a leading UTF-8 byte order mark matched
 	// so far; it is len(utf8BOM) once the stream is past its start.
 	bomSeen int
+
+	// repeat skips events that repeat a quiet event, and replaying is set
+	// while carried bytes that did not match are scanned. eventStart is the
+	// index in the current write of the first line of the current event,
+	// or -1 when the event began in an earlier write, and eventDocuments
+	// and eventQuiet are the extractor's document counts at that line.
+	repeat         sseRepeat
+	replaying      bool
+	eventStart     int
+	eventDocuments int
+	eventQuiet     int
 }
 
 // utf8BOM is the byte order mark that the standard drops from the start of
@@ -60,9 +71,28 @@ func newSSEFramer(x *Extractor) *sseFramer {
 }
 
 func (f *sseFramer) write(p []byte) {
+	if len(f.repeat.carry) > 0 {
+		rest, replay := f.repeat.resume(f.x, p)
+		if len(f.repeat.carry) == 0 && replay == nil {
+			f.afterCR = f.repeat.endsWithCR()
+		}
+		if replay != nil {
+			f.replaying = true
+			f.scan(replay)
+			f.replaying = false
+		}
+		p = rest
+	}
+	f.scan(p)
+}
+
+// scan parses p, skipping events that match the repeat template unless the
+// framer is replaying carried bytes that failed to match it.
+func (f *sseFramer) scan(p []byte) {
 	// nextLF is the index of the next LF in p, len(p) when there is none,
 	// or -1 before the first search.
 	nextLF := -1
+	f.eventStart = -1
 
 	for i := 0; i < len(p); {
 		c := p[i]
@@ -86,8 +116,18 @@ func (f *sseFramer) write(p []byte) {
 
 		switch f.st {
 		case sseLineStart:
+			if !f.eventHasData && !f.x.sseEvent.set && !f.replaying {
+				if n := f.repeat.skip(f.x, p[i:]); n > 0 {
+					i += n
+					f.afterCR = f.repeat.endsWithCR()
+					continue
+				}
+				f.beginEvent(i)
+			}
+
 			switch c {
 			case '\r', '\n':
+				f.learnEvent(p, i)
 				f.endEvent()
 				f.afterCR = c == '\r'
 			case ':':
@@ -146,6 +186,12 @@ func (f *sseFramer) write(p []byte) {
 // applied as they close. It reports whether the body ended with no JSON
 // document left open; a last line such as "data: [DONE]" is not one.
 func (f *sseFramer) finish(bool) bool {
+	if replay := f.repeat.carry; len(replay) > 0 {
+		f.repeat.carry = f.repeat.carry[:0]
+		f.replaying = true
+		f.scan(replay)
+	}
+
 	complete := !f.x.scan.InDocument()
 	f.x.scan.Reset()
 	return complete
@@ -228,6 +274,39 @@ func (f *sseFramer) endLine(c byte) {
 	f.field = 0
 	f.st = sseLineStart
 	f.afterCR = c == '\r'
+}
+
+// beginEvent notes that the line at p[i] may be the first of an event.
+func (f *sseFramer) beginEvent(i int) {
+	f.eventStart = i
+	f.eventDocuments = f.x.documents
+	f.eventQuiet = f.x.quietDocuments
+}
+
+// learnEvent offers the event that the blank line at p[i] ends to the
+// repeat template, when the event lies wholly in p and applied exactly one
+// document, which changed nothing.
+func (f *sseFramer) learnEvent(p []byte, i int) {
+	if f.eventStart < 0 || !f.eventHasData {
+		return
+	}
+	if f.x.documents-f.eventDocuments != 1 || f.x.quietDocuments-f.eventQuiet != 1 {
+		return
+	}
+
+	// A CR ends the event alone unless an LF follows, which must then be
+	// part of the template, so an event whose next byte is unknown is not
+	// offered.
+	end := i + 1
+	if p[i] == '\r' {
+		if i+1 == len(p) {
+			return
+		}
+		if p[i+1] == '\n' {
+			end++
+		}
+	}
+	f.repeat.learn(f.x, p[f.eventStart:end])
 }
 
 // endEvent handles a blank line: the event ends, and its document with it.

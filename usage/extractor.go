@@ -96,6 +96,11 @@ type Extractor struct {
 	// complete even when the caller closes it before reading EOF.
 	plainJSON bool
 	documents int
+
+	// quietDocuments counts the applied documents that changed nothing, so
+	// documents-quietDocuments changes whenever a document changed the
+	// result.
+	quietDocuments int
 }
 
 // NewExtractor returns an extractor for resp, the response to req, and false

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +79,15 @@ const sseChunk = `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk",
 	`"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_bench","choices":[{"index":0,` +
 	`"delta":{"content":" growth"},"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n"
 
+// sseTokens are the token texts that sseStreamBody cycles through, so that
+// consecutive chunks differ in their content as a real stream's do.
+var sseTokens = []string{" growth", " of", " the", " market", ",", " which", " grew", " 12", "%", " in", " 2024", "."}
+
+// sseChunkWith returns sseChunk with token as its content.
+func sseChunkWith(token string) string {
+	return strings.Replace(sseChunk, `" growth"`, strconv.Quote(token), 1)
+}
+
 // sseUsageTail returns the final usage chunk and the end marker of an
 // OpenAI stream.
 func sseUsageTail() string {
@@ -93,8 +103,8 @@ func sseStreamBody(size int) []byte {
 
 	var b bytes.Buffer
 	b.Grow(size + len(sseChunk))
-	for b.Len()+len(tail) < size {
-		b.WriteString(sseChunk)
+	for i := 0; b.Len()+len(tail) < size; i++ {
+		b.WriteString(sseChunkWith(sseTokens[i%len(sseTokens)]))
 	}
 	b.WriteString(tail)
 	return b.Bytes()
