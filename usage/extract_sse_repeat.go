@@ -2,7 +2,9 @@ package usage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
@@ -38,8 +40,9 @@ const holeSentinel = "\x00httpmeter-hole\x00"
 // changed nothing, with a hole: the content of the one string that varied
 // between two quiet events. An event matches when its bytes equal the
 // template outside the hole and the text in the hole has no quote,
-// backslash, CR or LF. Such an event has the same SSE lines and the same
-// JSON structure as the template, with different text in one string. The
+// backslash or control character such as CR or LF. Such an event has the
+// same SSE lines and the same JSON structure as the template, with
+// different text in one string. The
 // extractor captures neither that string nor any member value around it,
 // so applying the event would change nothing either. The skip counts it as
 // an applied quiet document without scanning it.
@@ -49,9 +52,12 @@ const holeSentinel = "\x00httpmeter-hole\x00"
 // event starts in a row that do not match it.
 type sseRepeat struct {
 	// event is the template; event[holeStart:holeEnd] is the hole, and
-	// holeStart is -1 in a template without one.
+	// holeStart is -1 in a template without one. joint is the part after
+	// the hole followed by the part before it, as two matching events in a
+	// row contain it.
 	event              []byte
 	holeStart, holeEnd int
+	joint              []byte
 	ready              bool
 
 	// changes is documents-quietDocuments when the template was learned.
@@ -94,11 +100,27 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 	}
 
 	skipped, events := 0, 0
+	prefixMatched := false
 	for skipped < len(p) {
-		n := r.matchWhole(p[skipped:])
+		if prefixMatched {
+			// In a run of matching events, each joint match proves the
+			// next event's part before its hole, so this loop only finds
+			// the end of each hole and compares the next joint.
+			for {
+				end := indexHoleStop(p, skipped+r.holeStart)
+				if end+len(r.joint) > len(p) || string(p[end:end+len(r.joint)]) != string(r.joint) {
+					break
+				}
+				skipped = end + len(r.event) - r.holeEnd
+				events++
+			}
+		}
+
+		n, nextPrefixMatched := r.matchWhole(p[skipped:], prefixMatched)
 		if n > 0 {
 			skipped += n
 			events++
+			prefixMatched = nextPrefixMatched
 			continue
 		}
 		if n == 0 {
@@ -167,36 +189,78 @@ func (r *sseRepeat) count(x *Extractor, events int) {
 // matchWhole returns the length of the event at the start of p when it
 // matches the template, 0 when it does not, and -1 when p ends before the
 // event does. It is advance for an event that starts in p, with no state.
-func (r *sseRepeat) matchWhole(p []byte) int {
+// prefixMatched reports that the caller already compared the part before
+// the hole. When the part after the hole and the next event's part before
+// its hole are in p, matchWhole compares them in one step, as r.joint, and
+// reports a match of the latter as nextPrefixMatched.
+func (r *sseRepeat) matchWhole(p []byte, prefixMatched bool) (n int, nextPrefixMatched bool) {
 	if r.holeStart < 0 {
 		if len(p) < len(r.event) {
-			return -1
+			return -1, false
 		}
 		if string(p[:len(r.event)]) != string(r.event) {
-			return 0
+			return 0, false
 		}
-		return len(r.event)
+		return len(r.event), false
 	}
 
 	prefix, suffix := r.event[:r.holeStart], r.event[r.holeEnd:]
 	if len(p) < len(prefix)+len(suffix) {
-		return -1
+		return -1, false
 	}
-	if string(p[:len(prefix)]) != string(prefix) {
-		return 0
+	if !prefixMatched && string(p[:len(prefix)]) != string(prefix) {
+		return 0, false
 	}
 
-	end := len(prefix)
-	for end < len(p) && !isHoleStop(p[end]) {
-		end++
+	end := indexHoleStop(p, len(prefix))
+	if end+len(r.joint) <= len(p) && string(p[end:end+len(r.joint)]) == string(r.joint) {
+		return end + len(suffix), true
 	}
 	if end+len(suffix) > len(p) {
-		return -1
+		return -1, false
 	}
 	if p[end] != '"' || string(p[end:end+len(suffix)]) != string(suffix) {
-		return 0
+		return 0, false
 	}
-	return end + len(suffix)
+	return end + len(suffix), false
+}
+
+// indexHoleStop returns the index of the first byte at or after p[i] that
+// isHoleStop reports, or len(p). It tests 8 bytes per step, because the
+// byte loop was a third of the time of a matching event.
+func indexHoleStop(p []byte, i int) int {
+	for ; i+8 <= len(p); i += 8 {
+		word := binary.LittleEndian.Uint64(p[i:])
+		if found := hasByte(word, '"') | hasByte(word, '\\') | hasControl(word); found != 0 {
+			return i + bits.TrailingZeros64(found)/8
+		}
+	}
+	for ; i < len(p); i++ {
+		if isHoleStop(p[i]) {
+			return i
+		}
+	}
+	return len(p)
+}
+
+// Word masks for testing 8 bytes at once: every byte 0x01, 0x20 and 0x80.
+const (
+	lowBits   = 0x0101010101010101
+	spaceBits = 0x2020202020202020
+	highBits  = 0x8080808080808080
+)
+
+// hasByte returns a word whose lowest set bit is the high bit of the first
+// byte of word equal to c, or 0 when no byte is. Bits above the lowest one
+// can be false matches, because the subtraction borrows only above a match.
+func hasByte(word uint64, c byte) uint64 {
+	x := word ^ (lowBits * uint64(c))
+	return (x - lowBits) &^ x & highBits
+}
+
+// hasControl is hasByte for the first byte below 0x20.
+func hasControl(word uint64) uint64 {
+	return (word - spaceBits) &^ word & highBits
 }
 
 // matchStatus is the outcome of sseRepeat.advance.
@@ -243,9 +307,7 @@ func (r *sseRepeat) advance(p []byte) (int, matchStatus) {
 	}
 
 	if m.inHole {
-		for i < len(p) && !isHoleStop(p[i]) {
-			i++
-		}
+		i = indexHoleStop(p, i)
 		if i == len(p) {
 			return i, matchPartial
 		}
@@ -268,18 +330,13 @@ func (r *sseRepeat) advance(p []byte) (int, matchStatus) {
 	return i, matchDone
 }
 
-// isHoleStop reports whether c may not appear in the text of a hole: it
-// would end the JSON string, start an escape sequence or end the SSE line.
+// isHoleStop reports whether c may not appear in the text of a hole: a
+// quote or backslash would end the JSON string or start an escape
+// sequence, and CR and LF, like every control character, would end the
+// SSE line or be invalid in a JSON string.
 func isHoleStop(c byte) bool {
-	if c < 64 {
-		return holeStopsBelow64>>c&1 != 0
-	}
-	return c == '\\'
+	return c == '"' || c == '\\' || c < 0x20
 }
-
-// holeStopsBelow64 has bit c set for each byte c below 64 that isHoleStop
-// reports.
-const holeStopsBelow64 = 1<<'"' | 1<<'\n' | 1<<'\r'
 
 func (r *sseRepeat) drop() {
 	r.ready = false
@@ -314,6 +371,10 @@ func (r *sseRepeat) learn(x *Extractor, ev []byte) {
 	if start, end, ok := r.findHole(x, ev); ok {
 		r.event = append(r.event[:0], ev...)
 		r.holeStart, r.holeEnd = start, end
+		r.joint = r.joint[:0]
+		if start >= 0 {
+			r.joint = append(append(r.joint, r.event[end:]...), r.event[:start]...)
+		}
 		r.ready = true
 		r.changes = x.documents - x.quietDocuments
 		r.prev = r.prev[:0]
@@ -353,7 +414,7 @@ func (r *sseRepeat) findHole(x *Extractor, ev []byte) (int, int, bool) {
 	return dataStart + start, dataStart + end, true
 }
 
-// allocate gives the template, the earlier event, the carry and the probe
+// allocate gives the template, its joint, the earlier event, the carry and the probe
 // their buffers, all at their final size in one allocation, so a response
 // allocates the same whatever its length.
 func (r *sseRepeat) allocate() {
