@@ -42,10 +42,10 @@ const holeSentinel = "\x00httpmeter-hole\x00"
 // template outside the hole and the text in the hole has no quote,
 // backslash or control character such as CR or LF. Such an event has the
 // same SSE lines and the same JSON structure as the template, with
-// different text in one string. The
-// extractor captures neither that string nor any member value around it,
-// so applying the event would change nothing either. The skip counts it as
-// an applied quiet document without scanning it.
+// different text in one string. The extractor captures neither that
+// string nor any member value around it, so applying the event would
+// change nothing either. The skip counts it as an applied quiet document
+// without scanning it.
 //
 // The template stays valid while no document changes the result: it is
 // dropped when documents-quietDocuments moves, and after maxRepeatMisses
