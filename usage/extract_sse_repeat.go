@@ -79,10 +79,12 @@ type sseRepeat struct {
 	// probe checks where the extractor would read the hole.
 	probe holeProbe
 
-	// skipped counts the events skipped, and off, which only tests set,
-	// keeps the template from ever being learned.
-	skipped int
-	off     bool
+	// skipped counts the events skipped, and skippedAtLearn is its value
+	// when the template was learned. off, which only tests set, keeps the
+	// template from ever being learned.
+	skipped        int
+	skippedAtLearn int
+	off            bool
 }
 
 // skip consumes the events at the start of p that match the template and
@@ -95,7 +97,7 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 		return 0
 	}
 	if x.documents-x.quietDocuments != r.changes {
-		r.drop()
+		r.drop(false)
 		return 0
 	}
 
@@ -141,7 +143,7 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 	if skipped == 0 {
 		r.misses++
 		if r.misses > maxRepeatMisses {
-			r.drop()
+			r.drop(true)
 		}
 	}
 	return skipped
@@ -338,12 +340,32 @@ func isHoleStop(c byte) bool {
 	return c == '"' || c == '\\' || c < 0x20
 }
 
-func (r *sseRepeat) drop() {
+// drop discards the template. After a document changed the result, a new
+// template is learned from the next quiet events. After events stopped
+// matching a template that skipped few events, learning waits as after a
+// failed attempt, so a stream whose events keep changing shape does not
+// pay for a new template every few events.
+func (r *sseRepeat) drop(stoppedMatching bool) {
 	r.ready = false
 	r.carry = r.carry[:0]
 	r.misses = 0
-	r.countdown = 0
 	r.prev = r.prev[:0]
+	r.countdown = 0
+
+	switch {
+	case !stoppedMatching:
+	case r.skipped-r.skippedAtLearn < maxRepeatMisses:
+		r.backOff()
+	default:
+		r.backoff = 0
+	}
+}
+
+// backOff doubles the number of quiet events to let pass before the next
+// attempt to learn, up to maxLearnBackoff.
+func (r *sseRepeat) backOff() {
+	r.backoff = min(max(2*r.backoff, 1), maxLearnBackoff)
+	r.countdown = r.backoff
 }
 
 // learn offers ev, the raw bytes of a whole event whose one document was
@@ -378,13 +400,12 @@ func (r *sseRepeat) learn(x *Extractor, ev []byte) {
 		r.ready = true
 		r.changes = x.documents - x.quietDocuments
 		r.prev = r.prev[:0]
-		r.backoff = 0
+		r.skippedAtLearn = r.skipped
 		return
 	}
 
 	r.prev = append(r.prev[:0], ev...)
-	r.backoff = min(max(2*r.backoff, 1), maxLearnBackoff)
-	r.countdown = r.backoff
+	r.backOff()
 }
 
 // findHole returns the content span in ev of the one JSON string in which
