@@ -45,10 +45,16 @@ type framer interface {
 // Extractor finds the usage in a response body that is fed to it as the
 // caller reads it. It keeps O(1) memory whatever the body size: it never
 // buffers the body, only bounded captures of the few members it reads (a
-// usage object of at most 16 KiB, a model name of at most 256 bytes). An
-// Extractor is not safe for concurrent use. After Finish, Write ignores its
-// input. For a gzip-encoded body it runs one goroutine from the first Write
-// until Finish, so every Extractor that was written to must be finished.
+// usage object of at most 16 KiB, a model name of at most 256 bytes) and,
+// for SSE, one template event and the start of the next event, each of at
+// most 1 KiB. An Extractor is not safe for concurrent use. After Finish,
+// Write ignores its input. For a gzip-encoded body it runs one goroutine
+// from the first Write until Finish, so every Extractor that was written
+// to must be finished.
+//
+// In an SSE stream, an event that equals an earlier event which changed
+// nothing, except for the text of one string the extractor never reads
+// (such as a token delta), is counted without being parsed.
 //
 // The provider comes from the request host (req.Host, else req.URL.Host)
 // when it is a known API host, else from the body. Mistral, Databricks
