@@ -1,0 +1,158 @@
+package usage
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// matchWhole returns the length of the event at the start of p when it
+// matches the template, 0 when it does not, and -1 when p ends before the
+// event does. It is advance for an event that starts in p, with no state.
+// prefixMatched reports that the caller already compared the part before
+// the hole. When the part after the hole and the next event's part before
+// its hole are in p, matchWhole compares them in one step, as r.joint, and
+// reports a match of the latter as nextPrefixMatched.
+func (r *sseRepeat) matchWhole(p []byte, prefixMatched bool) (n int, nextPrefixMatched bool) {
+	if r.holeStart < 0 {
+		if len(p) < len(r.event) {
+			return -1, false
+		}
+		if string(p[:len(r.event)]) != string(r.event) {
+			return 0, false
+		}
+		return len(r.event), false
+	}
+
+	prefix, suffix := r.event[:r.holeStart], r.event[r.holeEnd:]
+	if len(p) < len(prefix)+len(suffix) {
+		return -1, false
+	}
+	if !prefixMatched && string(p[:len(prefix)]) != string(prefix) {
+		return 0, false
+	}
+
+	end := indexHoleStop(p, len(prefix))
+	if end+len(r.joint) <= len(p) && string(p[end:end+len(r.joint)]) == string(r.joint) {
+		return end + len(suffix), true
+	}
+	if end+len(suffix) > len(p) {
+		return -1, false
+	}
+	if p[end] != '"' || string(p[end:end+len(suffix)]) != string(suffix) {
+		return 0, false
+	}
+	return end + len(suffix), false
+}
+
+// indexHoleStop returns the index of the first byte at or after p[i] that
+// isHoleStop reports, or len(p). It tests 8 bytes per step, because the
+// byte loop was a third of the time of a matching event.
+func indexHoleStop(p []byte, i int) int {
+	for ; i+8 <= len(p); i += 8 {
+		word := binary.LittleEndian.Uint64(p[i:])
+		if found := hasByte(word, '"') | hasByte(word, '\\') | hasControl(word); found != 0 {
+			return i + bits.TrailingZeros64(found)/8
+		}
+	}
+	for ; i < len(p); i++ {
+		if isHoleStop(p[i]) {
+			return i
+		}
+	}
+	return len(p)
+}
+
+// Word masks for testing 8 bytes at once: every byte 0x01, 0x20 and 0x80.
+const (
+	lowBits   = 0x0101010101010101
+	spaceBits = 0x2020202020202020
+	highBits  = 0x8080808080808080
+)
+
+// hasByte returns a word whose lowest set bit is the high bit of the first
+// byte of word equal to c, or 0 when no byte is. Bits above the lowest one
+// can be false matches, because the subtraction borrows only above a match.
+func hasByte(word uint64, c byte) uint64 {
+	x := word ^ (lowBits * uint64(c))
+	return (x - lowBits) &^ x & highBits
+}
+
+// hasControl is hasByte for the first byte below 0x20.
+func hasControl(word uint64) uint64 {
+	return (word - spaceBits) &^ word & highBits
+}
+
+// matchStatus is the outcome of sseRepeat.advance.
+type matchStatus uint8
+
+const (
+	matchDone    matchStatus = iota // the event matched the template
+	matchPartial                    // the input ended while the event still matched
+	matchFailed                     // the event differs from the template
+)
+
+// repeatMatch is how far an event has matched the template: pos bytes of
+// the part before the hole, then the hole, then pos bytes of the part from
+// the hole's closing quote to the end of the event.
+type repeatMatch struct {
+	inHole, pastHole bool
+	pos              int
+}
+
+// advance continues r.match with the next bytes of an event and returns
+// how many of them it consumed.
+func (r *sseRepeat) advance(p []byte) (int, matchStatus) {
+	m := &r.match
+	i := 0
+
+	if !m.inHole && !m.pastHole {
+		prefix := r.event[m.pos:]
+		if r.holeStart >= 0 {
+			prefix = r.event[m.pos:r.holeStart]
+		}
+		n := min(len(prefix), len(p))
+		if string(p[:n]) != string(prefix[:n]) {
+			return 0, matchFailed
+		}
+		m.pos += n
+		i = n
+		if n < len(prefix) {
+			return i, matchPartial
+		}
+		if r.holeStart < 0 {
+			return i, matchDone
+		}
+		m.inHole, m.pos = true, 0
+	}
+
+	if m.inHole {
+		i = indexHoleStop(p, i)
+		if i == len(p) {
+			return i, matchPartial
+		}
+		if p[i] != '"' {
+			return i, matchFailed
+		}
+		m.inHole, m.pastHole = false, true
+	}
+
+	suffix := r.event[r.holeEnd+m.pos:]
+	n := min(len(suffix), len(p)-i)
+	if string(p[i:i+n]) != string(suffix[:n]) {
+		return i, matchFailed
+	}
+	m.pos += n
+	i += n
+	if n < len(suffix) {
+		return i, matchPartial
+	}
+	return i, matchDone
+}
+
+// isHoleStop reports whether c may not appear in the text of a hole: a
+// quote or backslash would end the JSON string or start an escape
+// sequence, and CR and LF, like every control character, would end the
+// SSE line or be invalid in a JSON string.
+func isHoleStop(c byte) bool {
+	return c == '"' || c == '\\' || c < 0x20
+}
