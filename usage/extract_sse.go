@@ -119,7 +119,7 @@ func (f *sseFramer) scan(p []byte) {
 			if !f.eventHasData && !f.x.sseEvent.set && !f.replaying {
 				if n := f.repeat.skip(f.x, p[i:]); n > 0 {
 					i += n
-					f.afterCR = f.repeat.endsWithCR()
+					f.afterCR = len(f.repeat.carry) == 0 && f.repeat.endsWithCR()
 					continue
 				}
 				f.beginEvent(i)
@@ -127,6 +127,9 @@ func (f *sseFramer) scan(p []byte) {
 
 			switch c {
 			case '\r', '\n':
+				if f.eventHasData {
+					f.repeat.missed()
+				}
 				f.learnEvent(p, i)
 				f.endEvent()
 				f.afterCR = c == '\r'
@@ -190,6 +193,7 @@ func (f *sseFramer) finish(bool) bool {
 		f.repeat.carry = f.repeat.carry[:0]
 		f.replaying = true
 		f.scan(replay)
+		f.replaying = false
 	}
 
 	complete := !f.x.scan.InDocument()

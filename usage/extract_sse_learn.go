@@ -82,11 +82,13 @@ func (r *sseRepeat) findHole(x *Extractor, ev []byte) (int, int, bool) {
 // and the probe their buffers, all at their final size in one allocation,
 // so a response allocates the same whatever its length.
 func (r *sseRepeat) allocate() {
-	buf := make([]byte, 3*maxRepeatEvent+maxRepeatCarry+len(holeSentinel))
-	r.event = buf[0:0:maxRepeatEvent]
-	r.prev = buf[maxRepeatEvent : maxRepeatEvent : 2*maxRepeatEvent]
-	r.carry = buf[2*maxRepeatEvent : 2*maxRepeatEvent : 2*maxRepeatEvent+maxRepeatCarry]
-	r.probe.buf = buf[2*maxRepeatEvent+maxRepeatCarry : 2*maxRepeatEvent+maxRepeatCarry]
+	const n = maxRepeatEvent
+	buf := make([]byte, 4*n+maxRepeatCarry+len(holeSentinel))
+	r.event = buf[0:0:n]
+	r.joint = buf[n : n : 2*n]
+	r.prev = buf[2*n : 2*n : 3*n]
+	r.carry = buf[3*n : 3*n : 3*n+maxRepeatCarry]
+	r.probe.buf = buf[3*n+maxRepeatCarry : 3*n+maxRepeatCarry]
 	r.probe.scan = jsonscan.New(&r.probe)
 }
 

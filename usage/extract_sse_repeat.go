@@ -5,9 +5,14 @@ const (
 	// maxRepeatEvent is the longest SSE event kept as a template.
 	maxRepeatEvent = 1024
 
-	// maxRepeatMisses is how many event starts in a row may fail to match
-	// the template before it is dropped and a new one is learned.
+	// maxRepeatMisses is how many events with data in a row may fail to
+	// match the template before it is dropped and a new one is learned.
 	maxRepeatMisses = 16
+
+	// maxHoleText is the longest text of a hole that is matched. An event
+	// whose string is longer is parsed instead, which finds the end of a
+	// long string faster than the 8-byte steps of indexHoleStop.
+	maxHoleText = 256
 
 	// maxRepeatCarry bounds the bytes of a partly matched event kept from
 	// one write to the next.
@@ -36,7 +41,7 @@ const (
 //
 // The template stays valid while no document changes the result: it is
 // dropped when documents-quietDocuments moves, and after maxRepeatMisses
-// event starts in a row that do not match it.
+// events with data in a row that do not match it.
 type sseRepeat struct {
 	// event is the template; event[holeStart:holeEnd] is the hole, and
 	// holeStart is -1 in a template without one. joint is the part after
@@ -84,7 +89,7 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 		return 0
 	}
 	if x.documents-x.quietDocuments != r.changes {
-		r.drop(false)
+		r.drop()
 		return 0
 	}
 
@@ -96,8 +101,9 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 			// next event's part before its hole, so this loop only finds
 			// the end of each hole and compares the next joint.
 			for {
-				end := indexHoleStop(p, skipped+r.holeStart)
-				if end+len(r.joint) > len(p) || string(p[end:end+len(r.joint)]) != string(r.joint) {
+				start := skipped + r.holeStart
+				end := indexHoleStop(p, start, start+maxHoleText+1)
+				if end > start+maxHoleText || end+len(r.joint) > len(p) || string(p[end:end+len(r.joint)]) != string(r.joint) {
 					break
 				}
 				skipped = end + len(r.event) - r.holeEnd
@@ -126,13 +132,6 @@ func (r *sseRepeat) skip(x *Extractor, p []byte) int {
 		break
 	}
 	r.count(x, events)
-
-	if skipped == 0 {
-		r.misses++
-		if r.misses > maxRepeatMisses {
-			r.drop(true)
-		}
-	}
 	return skipped
 }
 
@@ -154,8 +153,20 @@ func (r *sseRepeat) resume(x *Extractor, p []byte) (rest, replay []byte) {
 	// Nothing appends to r.carry while the framer replays it.
 	replay = r.carry
 	r.carry = r.carry[:0]
-	r.misses++
 	return p, replay
+}
+
+// missed records an event with data that the framer parsed while a
+// template was ready, and drops the template after maxRepeatMisses of
+// them in a row.
+func (r *sseRepeat) missed() {
+	if !r.ready {
+		return
+	}
+	r.misses++
+	if r.misses > maxRepeatMisses {
+		r.drop()
+	}
 }
 
 // endsWithCR reports whether the template ends with a CR that ends its
@@ -175,25 +186,21 @@ func (r *sseRepeat) count(x *Extractor, events int) {
 	x.quietDocuments += events
 }
 
-// drop discards the template. After a document changed the result, a new
-// template is learned from the next quiet events. After events stopped
-// matching a template that skipped few events, learning waits as after a
-// failed attempt, so a stream whose events keep changing shape does not
-// pay for a new template every few events.
-func (r *sseRepeat) drop(stoppedMatching bool) {
+// drop discards the template. When the template skipped fewer than
+// maxRepeatMisses events, learning waits as after a failed attempt, so a
+// stream whose events keep changing shape, or that changes the result
+// every few events, does not pay for a new template every few events.
+func (r *sseRepeat) drop() {
 	r.ready = false
 	r.carry = r.carry[:0]
 	r.misses = 0
 	r.prev = r.prev[:0]
-	r.countdown = 0
 
-	switch {
-	case !stoppedMatching:
-	case r.skipped-r.skippedAtLearn < maxRepeatMisses:
+	if r.skipped-r.skippedAtLearn < maxRepeatMisses {
 		r.backOff()
-	default:
-		r.backoff = 0
+		return
 	}
+	r.backoff, r.countdown = 0, 0
 }
 
 // backOff doubles the number of quiet events to let pass before the next
