@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -285,8 +286,8 @@ func TestRepeatReviewCases(t *testing.T) {
 	}
 }
 
-// TestRepeatReviewCuts cuts every review body at every byte and finishes
-// it with bodyEnded false.
+// TestRepeatReviewCuts cuts each body at every byte and finishes it with
+// bodyEnded true and false.
 func TestRepeatReviewCuts(t *testing.T) {
 	bodies := []string{
 		repeatStream(`data: {"model":"m","c":"$"}`+"\r\r", repeatTokens(6), "\ndata: [DONE]\r\r"),
@@ -326,4 +327,67 @@ func TestRepeatReviewCommentLinesAreMisses(t *testing.T) {
 		require.Equal(t, want, got, "%d comment lines", tc.comments)
 		assert.Equal(t, tc.wantSkipped, skipped > 0, "%d comment lines: %d of 400 events skipped", tc.comments, skipped)
 	}
+}
+
+// FuzzRepeatBody checks the skip on bodies of any shape, so that events of
+// different shapes, comments and line endings interleave freely.
+func FuzzRepeatBody(f *testing.F) {
+	plain := `data: {"model":"m","c":"$"}` + "\n\n"
+	f.Add(repeatStream(plain, repeatTokens(6), openAIUsageTail), uint16(0), true, uint8(0))
+	f.Add(repeatStream(plain, repeatTokens(6), "")+"event: error\n"+strings.ReplaceAll(plain, "$", "z"), uint16(3), false, uint8(1))
+	f.Add(repeatStream("data: {\"model\":\"m\",\"c\":\"$\"}\r\r", repeatTokens(6), "\n"), uint16(5), true, uint8(2))
+	f.Add(repeatStream(openAIChunkEvent, repeatTokens(5), "")+repeatStream(anthropicDeltaEvent, repeatTokens(5), anthropicEnd), uint16(7), false, uint8(1))
+	f.Add(repeatStream(`data: {"object":"$","model":"m"}`+"\n\n", append(repeatTokens(5), "chat.completion.chunk"), "data: {\"x_groq\":{}}\n\n"), uint16(1), true, uint8(2))
+
+	urls := []string{openAIURL, anthropicURL, loopbackURL}
+	f.Fuzz(func(t *testing.T, body string, readSize uint16, bodyEnded bool, urlIndex uint8) {
+		if len(body) > 16<<10 {
+			return
+		}
+		rawURL := urls[int(urlIndex)%len(urls)]
+		pieceSize := int(readSize) % 300
+
+		want, _ := extractRepeat(t, rawURL, body, pieceSize, bodyEnded, false)
+		got, _ := extractRepeat(t, rawURL, body, pieceSize, bodyEnded, true)
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("with repeats skipped\n%+v\nwithout\n%+v", got, want)
+		}
+	})
+}
+
+// FuzzRepeatMix interleaves two event shapes, chosen per token by the bits
+// of pattern, so templates are learned, matched, missed and dropped in
+// every order.
+func FuzzRepeatMix(f *testing.F) {
+	plain := `data: {"model":"m","c":"$"}` + "\n\n"
+	f.Add(plain, "event: error\n"+plain, "a|b|c|d|e|f|g|h|i|j", "\x0f\xf0", openAIUsageTail, uint16(0), true, uint8(0))
+	f.Add(openAIChunkEvent, strings.Replace(openAIChunkEvent, `"gpt-4o"`, `"gpt-4o-mini"`, 1), "a|b|c|d|e|f|g|h", "\x33", "", uint16(3), false, uint8(0))
+	f.Add(plain, `data: {"model":"m","c":"$"}`+"\r\r", "a|b|c|d|e|f|g|h", "\x55", "\n", uint16(1), true, uint8(2))
+	f.Add(anthropicDeltaEvent, "event: message_stop\n"+`data: {"type":"$"}`+"\n\n", "x|y|z|message_stop|w", "\x08", anthropicEnd, uint16(5), false, uint8(1))
+	f.Add(plain, ": ping\n"+plain, "a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s", "\xfe\xff\xff", "", uint16(0), true, uint8(0))
+
+	urls := []string{openAIURL, anthropicURL, loopbackURL}
+	f.Fuzz(func(t *testing.T, eventA, eventB, tokens, pattern, tail string, readSize uint16, bodyEnded bool, urlIndex uint8) {
+		var b strings.Builder
+		for i, token := range strings.Split(tokens, "|") {
+			event := eventA
+			if len(pattern) > 0 && pattern[i/8%len(pattern)]>>(i%8)&1 == 1 {
+				event = eventB
+			}
+			b.WriteString(strings.ReplaceAll(event, "$", token))
+		}
+		b.WriteString(tail)
+		body := b.String()
+		if len(body) > 64<<10 {
+			return
+		}
+		rawURL := urls[int(urlIndex)%len(urls)]
+		pieceSize := int(readSize) % 512
+
+		want, _ := extractRepeat(t, rawURL, body, pieceSize, bodyEnded, false)
+		got, _ := extractRepeat(t, rawURL, body, pieceSize, bodyEnded, true)
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("with repeats skipped\n%+v\nwithout\n%+v", got, want)
+		}
+	})
 }
