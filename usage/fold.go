@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/httpmeter/httpmeter/product"
 )
@@ -122,14 +123,20 @@ func (t *foldTable) barrier() {
 }
 
 // sameFoldKey reports whether e folds into total: the same token, workspace,
-// product, model and usage source. Strings that share memory compare in
-// constant time, which is the common case for events of one caller.
+// product, model and usage source.
 func sameFoldKey(total, e *Event) bool {
-	return total.Credential.Token == e.Credential.Token &&
-		total.Credential.Host == e.Credential.Host &&
+	return sameString(total.Credential.Token, e.Credential.Token) &&
+		sameString(total.Credential.Host, e.Credential.Host) &&
 		total.Product == e.Product &&
-		total.Model == e.Model &&
+		sameString(total.Model, e.Model) &&
 		total.Source == e.Source
+}
+
+// sameString reports whether a and b are equal. Strings that share memory,
+// the common case for the events of one caller, compare without a call into
+// the runtime.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // foldedCopy starts a total from one event. Raw and Warnings describe a single
@@ -154,16 +161,16 @@ func mergeInto(total *Event, e *Event) {
 		total.Time = e.Time
 	}
 
-	if total.Method != e.Method {
+	if !sameString(total.Method, e.Method) {
 		total.Method = ""
 	}
-	if total.Host != e.Host {
+	if !sameString(total.Host, e.Host) {
 		total.Host = ""
 	}
-	if total.Path != e.Path {
+	if !sameString(total.Path, e.Path) {
 		total.Path = ""
 	}
-	if total.Provider != e.Provider {
+	if !sameString(total.Provider, e.Provider) {
 		total.Provider = ""
 	}
 	if total.Status != e.Status {

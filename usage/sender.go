@@ -82,7 +82,6 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	s := &Sender{
 		sink:          sink,
 		cfg:           cfg,
-		queue:         newEventQueue(cfg.queueEvents, cfg.queueBytes, cfg.batchSize, cfg.workers),
 		fold:          newFoldTable(cfg.maxFoldKeys),
 		ctx:           ctx,
 		cancel:        cancel,
@@ -90,6 +89,7 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 		done:          make(chan struct{}),
 		closeFinished: make(chan struct{}),
 	}
+	s.queue.init(cfg.queueEvents, cfg.queueBytes)
 
 	s.workers = make([]*senderWorker, cfg.workers)
 	for i := range s.workers {
@@ -108,6 +108,8 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 		// A worker without shards still batches folded totals.
 		w.maxPendingEvents = max(w.maxPendingEvents, cfg.batchSize)
 		w.maxPendingBytes = max(w.maxPendingBytes, cfg.queueBytes/int64(len(s.workers)))
+		w.drained = make([]int, len(w.shards))
+		w.arm()
 	}
 
 	var wg sync.WaitGroup
@@ -122,11 +124,14 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 }
 
 // Record queues e for delivery, or folds it into a total when the queue is
-// full. It never waits for the sink or the workers: the shard lock it takes
-// is held only to copy one event, or by a worker to copy out one shard. It
-// never starts a goroutine and allocates nothing once the queue and the
-// totals it uses exist. A Count below 1 is taken as 1. Record after Close
-// counts e as dropped.
+// full. It never waits for the sink or the workers. It takes one shard lock,
+// normally without waiting: when the shard of the calling P is locked, it
+// moves on to a free one, and it waits only when every shard is locked, each
+// for one copy of an event or one drain by a worker. It never starts a
+// goroutine. It allocates nothing once the queue and the totals it uses
+// exist, except that the first Record after a garbage collection lets
+// sync.Pool rebuild its per-P array. A Count below 1 is taken as 1. Record
+// after Close counts e as dropped.
 func (s *Sender) Record(e Event) {
 	if s == nil {
 		return
@@ -144,12 +149,7 @@ func (s *Sender) Record(e Event) {
 		return
 	}
 
-	sh := s.queue.pick()
-	result := sh.push(&e, &s.closed)
-	if result == pushFull {
-		sh = s.queue.pick()
-		result = sh.push(&e, &s.closed)
-	}
+	result, sh := s.queue.push(&e, &s.closed)
 	switch result {
 	case pushed, pushFolded:
 		return
@@ -158,10 +158,12 @@ func (s *Sender) Record(e Event) {
 		return
 	}
 
-	notify(sh.wake)
 	switch s.fold.add(&e, &s.closed) {
 	case folded:
 		s.counters.folded.Add(count)
+		// The worker may have taken the fold table just before this add,
+		// so it is woken after it.
+		notify(sh.wake)
 	case foldKeysFull:
 		s.counters.foldKeysFull.Add(count)
 	case foldCollision:

@@ -16,15 +16,25 @@ type senderWorker struct {
 	s      *Sender
 	shards []*queueShard
 
-	// wake is signalled by Record when an owned shard holds a full batch or
-	// is full; flush carries Flush requests, closed when they are done.
+	// wake is signalled by Record when an owned shard reaches its wake
+	// threshold (see arm) or is full. flush carries Flush requests, each
+	// closed when it is done.
 	wake  chan struct{}
 	flush chan chan struct{}
 
+	// drained is the number of events the last collect took from each
+	// owned shard, in the order of shards. arm shares the wake thresholds
+	// out in proportion to it.
+	drained []int
+
 	// batches maps a token to the events waiting for it. The token is used
 	// only as a map key in memory and never logged.
-	batches map[string][]Event
-	buffer  []Event
+	batches map[string]*tokenBatch
+
+	// buffer and bufferSizes hold the events of one drain and their sizes
+	// from eventSize, index by index.
+	buffer      []Event
+	bufferSizes []int64
 
 	// pendingEvents and pendingBytes measure the events waiting in batches.
 	// When they reach the capacity of the owned shards, every batch is sent
@@ -41,12 +51,20 @@ type senderWorker struct {
 	lastDrops    DropCounts
 }
 
+// tokenBatch is the batch of events waiting for one token, with the sum of
+// their sizes from eventSize.
+type tokenBatch struct {
+	token  string
+	events []Event
+	bytes  int64
+}
+
 func newSenderWorker(s *Sender) *senderWorker {
 	return &senderWorker{
 		s:       s,
 		wake:    make(chan struct{}, 1),
 		flush:   make(chan chan struct{}),
-		batches: make(map[string][]Event),
+		batches: make(map[string]*tokenBatch),
 	}
 }
 
@@ -80,16 +98,21 @@ func (w *senderWorker) run() {
 }
 
 // collect takes every event now in the owned shards and every folded total,
-// adds them to the batches of their tokens, and sends each batch that
-// reaches the batch size.
+// adds them to the batches of their tokens, sends each batch that reaches
+// the batch size, and then sets new wake thresholds.
 func (w *senderWorker) collect() {
-	for _, sh := range w.shards {
-		w.buffer = sh.drain(w.buffer[:0], len(sh.ring))
-		w.addAll(w.buffer)
+	for i, sh := range w.shards {
+		w.buffer, w.bufferSizes = sh.drain(w.buffer[:0], w.bufferSizes[:0])
+		w.drained[i] = len(w.buffer)
+		w.addAll(w.buffer, w.bufferSizes)
 	}
 
 	w.buffer = w.s.fold.take(w.buffer[:0])
-	w.addAll(w.buffer)
+	w.bufferSizes = w.bufferSizes[:0]
+	for i := range w.buffer {
+		w.bufferSizes = append(w.bufferSizes, eventSize(&w.buffer[i]))
+	}
+	w.addAll(w.buffer, w.bufferSizes)
 
 	clear(w.buffer)
 	w.buffer = w.buffer[:0]
@@ -97,45 +120,113 @@ func (w *senderWorker) collect() {
 	if w.pendingEvents >= w.maxPendingEvents || w.pendingBytes >= w.maxPendingBytes {
 		w.sendAll()
 	}
+	w.arm()
 }
 
-func (w *senderWorker) addAll(events []Event) {
+// arm sets the wake threshold of every owned shard. Record then wakes this
+// worker as soon as the shards hold enough events to fill the largest
+// waiting batch, however the events are spread over the shards, and no
+// counter is shared by the shards.
+//
+// Let need be the number of events that the largest batch lacks. Shard i
+// wakes the worker when its length reaches t_i, and the thresholds satisfy
+// sum(t_i - 1) <= need - 1. While no shard has reached its threshold, the
+// shards therefore hold at most need - 1 events, so no batch can be full.
+// The room need - 1 is shared out in proportion to the events each shard
+// held at the last collect. With per-P affinity one producer usually fills
+// one shard, which then wakes the worker once per batch. An idle shard wakes
+// the worker at its first event, and the next arm gives that shard a share.
+func (w *senderWorker) arm() {
+	if len(w.shards) == 0 {
+		return
+	}
+
+	largest := 0
+	for _, batch := range w.batches {
+		largest = max(largest, len(batch.events))
+	}
+	room := max(w.s.cfg.batchSize-largest-1, 0)
+
+	total := 0
+	for _, n := range w.drained {
+		total += n
+	}
+
+	again := false
+	for i, sh := range w.shards {
+		share := room / len(w.shards)
+		if total > 0 {
+			share = room * w.drained[i] / total
+		}
+		if sh.arm(1 + share) {
+			again = true
+		}
+	}
+
+	// A shard may have reached its new threshold, or filled up, while this
+	// worker collected, and Record sends no wake for it after an earlier
+	// one, so the worker wakes itself.
+	if again {
+		notify(w.wake)
+	}
+}
+
+// addAll adds events to the batches of their tokens and sends each batch
+// that reaches the batch size. sizes holds the size of each event. Events of
+// one producer tend to come in runs of one token, so the map is consulted
+// only when the token changes.
+func (w *senderWorker) addAll(events []Event, sizes []int64) {
 	size := w.s.cfg.batchSize
+	var batch *tokenBatch
 	for i := range events {
 		token := events[i].Credential.Token
-		batch := append(w.batches[token], events[i])
-		w.pendingEvents++
-		w.pendingBytes += eventSize(&events[i])
-
-		if len(batch) >= size {
-			w.sendBatch(batch)
-			batch = batch[:0]
+		if batch == nil || batch.token != token {
+			batch = w.batchOf(token)
 		}
+
+		batch.events = append(batch.events, events[i])
+		batch.bytes += sizes[i]
+		w.pendingEvents++
+		w.pendingBytes += sizes[i]
+
+		if len(batch.events) >= size {
+			w.sendBatch(batch)
+		}
+	}
+}
+
+// batchOf returns the batch of token, adding an empty one when there is
+// none.
+func (w *senderWorker) batchOf(token string) *tokenBatch {
+	batch, ok := w.batches[token]
+	if !ok {
+		batch = &tokenBatch{token: token}
 		w.batches[token] = batch
 	}
+	return batch
 }
 
 // sendAll sends every waiting batch and deletes its map entry, so the map
 // does not grow with every user ever seen.
 func (w *senderWorker) sendAll() {
 	for token, batch := range w.batches {
-		if len(batch) > 0 {
+		if len(batch.events) > 0 {
 			w.sendBatch(batch)
 		}
 		delete(w.batches, token)
 	}
 }
 
-// sendBatch sends batch, then clears it so it keeps no strings alive, and
+// sendBatch sends batch, then empties it so it keeps no strings alive, and
 // stops counting its events as pending.
-func (w *senderWorker) sendBatch(batch []Event) {
-	w.send(batch)
+func (w *senderWorker) sendBatch(batch *tokenBatch) {
+	w.send(batch.events)
 
-	for i := range batch {
-		w.pendingBytes -= eventSize(&batch[i])
-	}
-	w.pendingEvents -= len(batch)
-	clear(batch)
+	w.pendingEvents -= len(batch.events)
+	w.pendingBytes -= batch.bytes
+	clear(batch.events)
+	batch.events = batch.events[:0]
+	batch.bytes = 0
 }
 
 // send delivers one batch, retrying retryable errors with jittered backoff

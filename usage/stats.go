@@ -67,8 +67,9 @@ func (d DropCounts) Total() int64 {
 }
 
 // senderCounters holds the counters that the workers and the fold path
-// update. The counters of the Record fast path live in each queue shard so
-// that concurrent Records do not contend on one cache line.
+// update. The counters of the Record fast path are plain fields of each
+// queue shard, updated under its lock, so that Record does no atomic
+// increment and concurrent Records do not contend on one cache line.
 type senderCounters struct {
 	folded        atomic.Int64
 	sent          atomic.Int64
@@ -83,8 +84,9 @@ type senderCounters struct {
 
 // Stats returns a snapshot of the counters. It is safe to call at any time
 // from any goroutine, also after Close, and returns zero counts for a nil
-// *Sender. The counts are read one by one, so a
-// snapshot taken while events flow may be off by the events in flight.
+// *Sender. It takes each queue shard's lock in turn, for as long as Record
+// holds it. The counts are read one by one, so a snapshot taken while events
+// flow may be off by the events in flight.
 func (s *Sender) Stats() Stats {
 	var st Stats
 	if s == nil {
@@ -92,10 +94,10 @@ func (s *Sender) Stats() Stats {
 	}
 	var enqueued int64
 	for i := range s.queue.shards {
-		sh := &s.queue.shards[i]
-		enqueued += sh.enqueued.Load()
-		st.Queued += sh.enqueued.Load() - sh.dequeued.Load()
-		st.Folded += sh.folded.Load()
+		shardEnqueued, shardDequeued, shardFolded := s.queue.shards[i].counts()
+		enqueued += shardEnqueued
+		st.Queued += shardEnqueued - shardDequeued
+		st.Folded += shardFolded
 	}
 
 	c := &s.counters
