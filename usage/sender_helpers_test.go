@@ -56,6 +56,17 @@ func (r *recordingSink) delivered() []Event {
 	return all
 }
 
+// waitForCalls waits until Send has been called n times, for example until
+// a blocking sink holds the worker inside Send.
+func (r *recordingSink) waitForCalls(t *testing.T, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.calls) == n
+	}, 2*time.Second, time.Millisecond, "the sink was not called %d times", n)
+}
+
 func (r *recordingSink) batchesCopy() [][]Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()

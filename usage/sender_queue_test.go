@@ -72,11 +72,7 @@ func TestSenderFoldAllocatesNothingAfterGC(t *testing.T) {
 	// worker allocates nothing while the test counts.
 	e := testEvent(t, "a", 1, "gpt-4o", 1, 1)
 	s.Record(e)
-	require.Eventually(t, func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		return len(sink.calls) == 1
-	}, 2*time.Second, time.Millisecond, "the first event never reached the sink")
+	sink.waitForCalls(t, 1)
 	s.Record(e)
 	s.Record(e)
 
@@ -171,11 +167,7 @@ func TestSenderProducerMovesOnWhenShardFills(t *testing.T) {
 	// The first event reaches the sink, whose Send then blocks, so the
 	// worker takes nothing more from the queue.
 	s.Record(testEvent(t, "first", 1, "m", 1, 1))
-	require.Eventually(t, func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		return len(sink.calls) == 1
-	}, 2*time.Second, time.Millisecond, "the first event never reached the sink")
+	sink.waitForCalls(t, 1)
 
 	capacity := len(s.queue.shards[0].ring)
 	e := testEvent(t, "e", 1, "m", 1, 1)

@@ -155,9 +155,13 @@ func TestSenderFoldedTotalKeepsOneCredential(t *testing.T) {
 func TestSenderDropsWhenFoldKeysFull(t *testing.T) {
 	release := make(chan struct{})
 	sink := blockingSink(release)
-	s := NewSender(sink, WithQueueEvents(1), WithMaxFoldKeys(2), WithWorkers(1))
+	s := NewSender(sink, WithQueueEvents(1), WithMaxFoldKeys(2), WithWorkers(1), WithBatchSize(1))
 
-	for i := range 50 {
+	// The first event reaches the sink, whose Send then blocks, so the
+	// worker takes nothing more and the queue and fold table fill up.
+	s.Record(testEvent(t, "0", 1, "model-0", 1, 1))
+	sink.waitForCalls(t, 1)
+	for i := 1; i < 50; i++ {
 		s.Record(testEvent(t, fmt.Sprint(i), 1, fmt.Sprintf("model-%d", i), 1, 1))
 	}
 	st := s.Stats()
@@ -468,11 +472,18 @@ func TestSenderLogsDropCounts(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	release := make(chan struct{})
-	s := NewSender(blockingSink(release), WithSenderLogger(logger), WithQueueEvents(1), WithMaxFoldKeys(1),
-		WithWorkers(1), WithBatchInterval(10*time.Millisecond))
-	for i := range 20 {
+	sink := blockingSink(release)
+	s := NewSender(sink, WithSenderLogger(logger), WithQueueEvents(1), WithMaxFoldKeys(1),
+		WithWorkers(1), WithBatchSize(1), WithBatchInterval(10*time.Millisecond))
+
+	// The first event reaches the sink, whose Send then blocks, so the
+	// worker takes nothing more and the queue and fold table fill up.
+	s.Record(testEvent(t, "0", 1, "model-0", 1, 1))
+	sink.waitForCalls(t, 1)
+	for i := 1; i < 20; i++ {
 		s.Record(testEvent(t, fmt.Sprint(i), 1, fmt.Sprintf("model-%d", i), 1, 1))
 	}
+	require.Positive(t, s.Stats().Dropped.FoldKeysFull)
 	close(release)
 	closeSender(t, s)
 
@@ -612,9 +623,11 @@ func TestSenderCloseCountsEventsInSink(t *testing.T) {
 		s.Record(testEvent(t, fmt.Sprint("late-", i), 1, "m", 1, 1))
 	}
 
+	// start is taken before the context, so the deadline is at least 50ms
+	// after it.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err := s.Close(ctx)
 	elapsed := time.Since(start)
 
