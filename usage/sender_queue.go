@@ -10,11 +10,11 @@ import (
 // eventQueue is the bounded queue between Record and the workers. It is split
 // into shards, each a preallocated ring of Events behind its own mutex.
 //
-// Record takes its shard from a sync.Pool. The pool keeps one item per P, so
-// the goroutines running on one P keep using the same shard, and that shard's
-// lock, counters and ring stay in the cache of the core that runs the P
-// (per-P affinity). A random shard per call would instead move those cache
-// lines between cores on nearly every call. The pool holds only pointers to
+// Record takes its shard from a sync.Pool. The pool keeps a private item per
+// P, so the goroutines running on one P keep using the same shard, and that
+// shard's lock, counters and ring stay in the cache of the core that runs the
+// P (per-P affinity). Under parallel load, a random shard per call would
+// instead move those cache lines between cores on most calls. The pool holds only pointers to
 // shards that the queue owns, never events. When the garbage collector empties
 // the pool, nothing queued is lost, and New hands out the shards again in
 // turn, which allocates nothing.
@@ -61,7 +61,8 @@ type queueShard struct {
 	wake   chan struct{}
 
 	// next is the shard that a P moves on to when this one fills up, so one
-	// producer can use the whole queue. The shards form one cycle.
+	// producer can use the whole queue. The shards form one cycle, which
+	// eventQueue.lock and eventQueue.push also follow to find another shard.
 	next *queueShard
 
 	// overflow is a folded total of events that found the ring full, kept

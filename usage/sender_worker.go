@@ -16,9 +16,9 @@ type senderWorker struct {
 	s      *Sender
 	shards []*queueShard
 
-	// wake is signalled by Record when an owned shard reaches its wake
-	// threshold (see arm) or is full. flush carries Flush requests, each
-	// closed when it is done.
+	// wake is signalled when an owned shard reaches its wake threshold (see
+	// arm) or is full, and when Record adds to the fold table. flush
+	// carries Flush requests, each closed when it is done.
 	wake  chan struct{}
 	flush chan chan struct{}
 
