@@ -3,6 +3,8 @@ package usage
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/httpmeter/httpmeter/internal/swar"
 )
 
 // matchWhole returns the length of the event at the start of p when it
@@ -62,7 +64,7 @@ func indexHoleStop(p []byte, i, limit int) int {
 	end := min(limit, len(p))
 	for ; i+8 <= end; i += 8 {
 		word := binary.LittleEndian.Uint64(p[i:])
-		if found := hasByte(word, '"') | hasByte(word, '\\') | hasControl(word); found != 0 {
+		if found := swar.MatchByte(word, '"') | swar.MatchByte(word, '\\') | swar.MatchControl(word); found != 0 {
 			return i + bits.TrailingZeros64(found)/8
 		}
 	}
@@ -74,26 +76,6 @@ func indexHoleStop(p []byte, i, limit int) int {
 	return end
 }
 
-// Word masks for testing 8 bytes at once: every byte 0x01, 0x20 and 0x80.
-const (
-	lowBits   = 0x0101010101010101
-	spaceBits = 0x2020202020202020
-	highBits  = 0x8080808080808080
-)
-
-// hasByte returns a word whose lowest set bit is the high bit of the first
-// byte of word equal to c, or 0 when no byte is. Bits above the lowest one
-// can be false matches, because the subtraction borrows only above a match.
-func hasByte(word uint64, c byte) uint64 {
-	x := word ^ (lowBits * uint64(c))
-	return (x - lowBits) &^ x & highBits
-}
-
-// hasControl is hasByte for the first byte below 0x20.
-func hasControl(word uint64) uint64 {
-	return (word - spaceBits) &^ word & highBits
-}
-
 // matchStatus is the outcome of sseRepeat.advance.
 type matchStatus uint8
 
@@ -103,9 +85,10 @@ const (
 	matchFailed                     // the event differs from the template
 )
 
-// repeatMatch is how far an event has matched the template: pos bytes of
-// the part before the hole, then pos bytes of text in the hole, then pos
-// bytes of the part from the hole's closing quote to the end of the event.
+// repeatMatch is how far an event has matched the template. The match goes
+// through the part before the hole, the text in the hole, and the part from
+// the hole's closing quote to the end of the event. pos counts the bytes
+// matched in the current part.
 type repeatMatch struct {
 	inHole, pastHole bool
 	pos              int
@@ -165,10 +148,10 @@ func (r *sseRepeat) advance(p []byte) (int, matchStatus) {
 	return i, matchDone
 }
 
-// isHoleStop reports whether c may not appear in the text of a hole: a
-// quote or backslash would end the JSON string or start an escape
-// sequence, and CR and LF, like every control character, would end the
-// SSE line or be invalid in a JSON string.
+// isHoleStop reports whether c may not appear in the text of a hole. A
+// quote or backslash would end the JSON string or start an escape sequence.
+// CR and LF would end the SSE line, and every control character is invalid
+// in a JSON string.
 func isHoleStop(c byte) bool {
 	return c == '"' || c == '\\' || c < 0x20
 }

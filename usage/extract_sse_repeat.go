@@ -176,6 +176,7 @@ func (r *sseRepeat) endsWithCR() bool {
 	return r.event[len(r.event)-1] == '\r'
 }
 
+// count records events skipped in a row as applied quiet documents of x.
 func (r *sseRepeat) count(x *Extractor, events int) {
 	if events == 0 {
 		return
@@ -187,9 +188,9 @@ func (r *sseRepeat) count(x *Extractor, events int) {
 }
 
 // drop discards the template. When the template skipped fewer than
-// maxRepeatMisses events, learning waits as after a failed attempt, so a
+// maxRepeatMisses events, learning waits as after a failed attempt. A
 // stream whose events keep changing shape, or that changes the result
-// every few events, does not pay for a new template every few events.
+// every few events, then does not pay for a new template each time.
 func (r *sseRepeat) drop() {
 	r.ready = false
 	r.carry = r.carry[:0]

@@ -46,8 +46,8 @@ type framer interface {
 // caller reads it. It keeps O(1) memory whatever the body size: it never
 // buffers the body, only bounded captures of the few members it reads (a
 // usage object of at most 16 KiB, a model name of at most 256 bytes) and,
-// for SSE, about 6 KiB for a template event, the start of the next event
-// and the scan that checks the template. An Extractor is not safe for concurrent use. After Finish,
+// for SSE, about 6 to 7 KiB for a template event, the start of the next
+// event and the scan that checks the template. An Extractor is not safe for concurrent use. After Finish,
 // Write ignores its input. For a gzip-encoded body it runs one goroutine
 // from the first Write until Finish, so every Extractor that was written
 // to must be finished.

@@ -124,10 +124,10 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 }
 
 // Record queues e for delivery, or folds it into a total when the queue is
-// full. It never waits for the sink or the workers. It locks the queue shard
-// of the calling P, or a free shard when that one is locked, and waits for a
-// lock only when every shard is locked, each for one copy of an event or one
-// drain by a worker. When the queue is full and the shard's own total holds
+// full. It never waits for the sink. It locks the queue shard of the calling
+// P, or a free shard when that one is locked. Only when every shard is
+// locked does it wait, for one copy of an event or one drain of a shard by
+// a worker. When the queue is full and the shard's own total holds
 // another key, it also takes the fold table's lock. It never starts a
 // goroutine. It allocates nothing once the queue and the totals it uses
 // exist, except that the first Record after a garbage collection lets

@@ -4,13 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-)
 
-// Word masks for finding a byte in 8 bytes at once: every byte 0x01, and
-// every byte 0x80.
-const (
-	lowBits  uint64 = 0x0101010101010101
-	highBits uint64 = 0x8080808080808080
+	"github.com/httpmeter/httpmeter/internal/swar"
 )
 
 // indexStringStop returns the index of the first '"' or '\\' in p[i:end],
@@ -23,7 +18,7 @@ func indexStringStop(p []byte, i, end int) int {
 	short := min(end, i+swarBytes)
 	for ; i+8 <= short; i += 8 {
 		word := binary.LittleEndian.Uint64(p[i:])
-		if found := matchByte(word, '"') | matchByte(word, '\\'); found != 0 {
+		if found := swar.MatchByte(word, '"') | swar.MatchByte(word, '\\'); found != 0 {
 			return i + bits.TrailingZeros64(found)/8
 		}
 	}
@@ -64,13 +59,4 @@ func indexStringStopLong(p []byte, i, end int) int {
 		i += len(window)
 	}
 	return end
-}
-
-// matchByte returns a word whose lowest set bit is the high bit of the
-// first byte of word equal to c, or 0 when no byte is. Set bits above the
-// lowest one can be false matches, because the subtraction borrows across
-// bytes only above a match.
-func matchByte(word uint64, c byte) uint64 {
-	x := word ^ (lowBits * uint64(c))
-	return (x - lowBits) &^ x & highBits
 }
