@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,6 +148,103 @@ func BenchmarkRecordFolding(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s.Record(e)
+		}
+	})
+}
+
+// floorSlot is one producer's private total in BenchmarkRecordFloor. The
+// padding keeps the slots of different producers off each other's cache
+// lines.
+type floorSlot struct {
+	mu        sync.Mutex
+	published atomic.Int64
+	total     Event
+	_         [128]byte
+}
+
+// addCopy adds e to slot without a lock. Like Record, it takes the Event by
+// value, so each call copies the whole Event.
+//
+//go:noinline
+func (slot *floorSlot) addCopy(e Event) {
+	slot.total.Count += e.Count
+	slot.total.Usage.InputTokens += e.Usage.InputTokens
+}
+
+// addPublished is addCopy followed by one atomic store of the count, the
+// least a producer must do to hand its total to a worker on another core.
+//
+//go:noinline
+func (slot *floorSlot) addPublished(e Event) {
+	slot.total.Count += e.Count
+	slot.total.Usage.InputTokens += e.Usage.InputTokens
+	slot.published.Store(int64(slot.total.Count))
+}
+
+// addLocked is addCopy under the slot's mutex.
+//
+//go:noinline
+func (slot *floorSlot) addLocked(e Event) {
+	slot.mu.Lock()
+	slot.total.Count += e.Count
+	slot.total.Usage.InputTokens += e.Usage.InputTokens
+	slot.mu.Unlock()
+}
+
+// BenchmarkRecordFloor measures the steps that any Record keeping the
+// Sender's guarantees pays for, under the same RunParallel load as
+// BenchmarkEnqueue. Record takes the Event by value, so every call copies it.
+// A worker on another core reads and resets the folded totals, so a fold,
+// which updates several fields, needs two atomic writes per Record: a mutex,
+// or the two sequence stores of a seqlock. The steps add to a slot of the
+// producer's own, so no cache line is shared between cores, and add two
+// fields where Record compares a fold key and merges every count.
+// step=shared-atomic-add is, for contrast, the one counter that all
+// producers increment, as BatchSpanProcessor.OnEnd does for each dropped
+// span.
+func BenchmarkRecordFloor(b *testing.B) {
+	e := testEvent(b, "id", 1, "gpt-4o", 120, 30)
+
+	steps := []struct {
+		name string
+		add  func(*floorSlot, Event)
+	}{
+		{"copy-event", (*floorSlot).addCopy},
+		{"copy-event+atomic-store", (*floorSlot).addPublished},
+		{"copy-event+mutex", (*floorSlot).addLocked},
+	}
+	for _, step := range steps {
+		b.Run("step="+step.name, func(b *testing.B) {
+			slots := make([]floorSlot, runtime.GOMAXPROCS(0))
+			var next atomic.Int32
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				slot := &slots[int(next.Add(1)-1)%len(slots)]
+				for pb.Next() {
+					step.add(slot, e)
+				}
+			})
+			b.StopTimer()
+
+			var count int
+			for i := range slots {
+				count += slots[i].total.Count
+			}
+			if count != b.N {
+				b.Fatalf("slots counted %d events, want %d", count, b.N)
+			}
+		})
+	}
+
+	b.Run("step=shared-atomic-add", func(b *testing.B) {
+		var dropped atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				dropped.Add(1)
+			}
+		})
+		if dropped.Load() != int64(b.N) {
+			b.Fatalf("counter is %d, want %d", dropped.Load(), b.N)
 		}
 	})
 }
