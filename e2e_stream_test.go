@@ -91,7 +91,7 @@ func TestStreamStaysLiveThroughStack(t *testing.T) {
 	ctx := authctx.NewContext(product.NewContext(t.Context(), newProduct(t, newApp(t), "chat")), *credential)
 
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-		Model:         openai.ChatModelGPT4oMini,
+		Model:         requestModel,
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi")},
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	})
@@ -128,7 +128,7 @@ func TestAbandonedStreamIsIncomplete(t *testing.T) {
 	ctx := authctx.NewContext(t.Context(), *credential)
 
 	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
-		Model:         openai.ChatModelGPT4oMini,
+		Model:         requestModel,
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi")},
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	})

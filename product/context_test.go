@@ -56,12 +56,12 @@ func TestContextZeroProductHidesOuter(t *testing.T) {
 func TestContextNil(t *testing.T) {
 	p := mustApp(t, "acme", "0.1.0").AsProduct()
 
-	//nolint:staticcheck // SA1012: a nil context is the input under test.
+	//lint:ignore SA1012 a nil context is the input under test
 	got, ok := FromContext(nil)
 	assert.False(t, ok)
 	assert.True(t, got.IsZero())
 
-	//nolint:staticcheck // SA1012: a nil context is the input under test.
+	//lint:ignore SA1012 a nil context is the input under test
 	ctx := NewContext(nil, p)
 	require.NotNil(t, ctx)
 	got, ok = FromContext(ctx)

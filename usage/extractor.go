@@ -230,8 +230,3 @@ func (x *Extractor) provider() string {
 func (x *Extractor) providerDecided() bool {
 	return x.urlProvider != "" || x.bodyRank >= rankMarker
 }
-
-type discardFramer struct{}
-
-func (discardFramer) write([]byte)     {}
-func (discardFramer) finish(bool) bool { return true }

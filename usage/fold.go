@@ -119,7 +119,8 @@ func (t *foldTable) take(dst []Event) []Event {
 // started before it has finished.
 func (t *foldTable) barrier() {
 	t.mu.Lock()
-	t.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	//lint:ignore SA2001 an empty critical section is the point
+	t.mu.Unlock()
 }
 
 // sameFoldKey reports whether e folds into total: the same token, workspace,

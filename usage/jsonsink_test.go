@@ -21,12 +21,11 @@ import (
 // true, has written the whole response. Otherwise the server returns 202.
 type collector struct {
 	*httptest.Server
-	mu       sync.Mutex
-	keys     []string
-	bodies   [][]byte
-	headers  []http.Header
-	respond  func(w http.ResponseWriter, attempt int) bool
-	accepted [][]Event
+	mu      sync.Mutex
+	keys    []string
+	bodies  [][]byte
+	headers []http.Header
+	respond func(w http.ResponseWriter, attempt int) bool
 }
 
 func newCollector(t testing.TB, respond func(w http.ResponseWriter, attempt int) bool) *collector {

@@ -283,7 +283,8 @@ func (sh *queueShard) counts() (enqueued, dequeued, folded int64) {
 func (q *eventQueue) barrier() {
 	for i := range q.shards {
 		q.shards[i].mu.Lock()
-		q.shards[i].mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+		//lint:ignore SA2001 an empty critical section is the point
+		q.shards[i].mu.Unlock()
 	}
 }
 

@@ -514,9 +514,9 @@ func TestSenderNilContextUsesBackground(t *testing.T) {
 	s := NewSender(sink)
 	s.Record(testEvent(t, "a", 1, "m", 1, 1))
 
-	//nolint:staticcheck // a nil context is the bad input under test
+	//lint:ignore SA1012 a nil context is the bad input under test
 	require.NoError(t, s.Flush(nil))
-	//nolint:staticcheck // a nil context is the bad input under test
+	//lint:ignore SA1012 a nil context is the bad input under test
 	require.NoError(t, s.Close(nil))
 	assert.Len(t, sink.delivered(), 1)
 }
