@@ -7,9 +7,15 @@ import (
 	"github.com/httpmeter/httpmeter/internal/jsonscan"
 )
 
+// scanHandler is the Extractor as the jsonscan.Handler of its scanner. It is a
+// type of its own so that the handler methods, which only the scanner may
+// call, stay out of the Extractor's exported method set.
+type scanHandler Extractor
+
 // Member implements jsonscan.Handler; the scanner calls it for each object
 // member of the current document.
-func (x *Extractor) Member(p jsonscan.Path, first byte) int {
+func (h *scanHandler) Member(p jsonscan.Path, first byte) int {
+	x := (*Extractor)(h)
 	if x.deferredReady {
 		return 0
 	}
@@ -25,7 +31,8 @@ func (x *Extractor) Member(p jsonscan.Path, first byte) int {
 }
 
 // Value implements jsonscan.Handler; it keeps a captured member.
-func (x *Extractor) Value(_ jsonscan.Path, raw []byte, truncated bool) {
+func (h *scanHandler) Value(_ jsonscan.Path, raw []byte, truncated bool) {
+	x := (*Extractor)(h)
 	if x.capture == nil {
 		return
 	}
@@ -42,7 +49,8 @@ func (x *Extractor) Value(_ jsonscan.Path, raw []byte, truncated bool) {
 
 // EndDocument implements jsonscan.Handler; a complete document is applied to
 // the result, an incomplete one is dropped.
-func (x *Extractor) EndDocument(complete bool) {
+func (h *scanHandler) EndDocument(complete bool) {
+	x := (*Extractor)(h)
 	x.capture, x.captureLoc = nil, 0
 
 	if x.deferDocuments {

@@ -125,7 +125,7 @@ func NewExtractor(req *http.Request, resp *http.Response) (*Extractor, bool) {
 	encoding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
 
 	x := &Extractor{}
-	x.scan = jsonscan.New(x)
+	x.scan = jsonscan.New((*scanHandler)(x))
 
 	switch {
 	case mediaType == "text/event-stream":
