@@ -1,6 +1,3 @@
-// Package otelsink records token usage as the OpenTelemetry GenAI metric
-// gen_ai.client.token.usage. It lives apart from package usage so that the
-// core of httpmeter does not depend on OpenTelemetry.
 package otelsink
 
 import (
