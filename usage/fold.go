@@ -1,9 +1,8 @@
 package usage
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -33,7 +32,8 @@ const (
 	foldClosed
 )
 
-// foldTable holds the totals of events that arrived while the queue was full.
+// foldTable holds the totals of events that found their queue shard full and
+// its own total holding another key.
 // Its slots are preallocated, so adding to an existing total allocates
 // nothing; only the map may grow when a new key arrives.
 type foldTable struct {
@@ -45,6 +45,10 @@ type foldTable struct {
 	// size is the number of totals, readable without the lock so that
 	// workers skip the lock when nothing is folded.
 	size atomic.Int64
+
+	// folded counts the events added to totals. It is incremented under mu,
+	// before a worker can take the total and count it as sent.
+	folded atomic.Int64
 }
 
 func newFoldTable(maxKeys int) foldTable {
@@ -82,6 +86,7 @@ func (t *foldTable) add(e *Event, closed *atomic.Bool) foldResult {
 		t.index[key] = len(t.totals)
 		t.totals = append(t.totals, foldedCopy(e))
 		t.size.Store(int64(len(t.totals)))
+		t.folded.Add(int64(e.Count))
 		return folded
 	}
 
@@ -90,6 +95,7 @@ func (t *foldTable) add(e *Event, closed *atomic.Bool) foldResult {
 		return foldCollision
 	}
 	mergeInto(total, e)
+	t.folded.Add(int64(e.Count))
 	return folded
 }
 
@@ -155,7 +161,7 @@ func foldedCopy(e *Event) Event {
 // request field that differs between the responses is cleared.
 func mergeInto(total *Event, e *Event) {
 	addUsage(&total.Usage, &e.Usage)
-	total.Count += e.Count
+	total.Count = addSaturatingInt(total.Count, e.Count)
 	total.Duration += e.Duration
 	total.Complete = total.Complete && e.Complete
 	if e.Time.Before(total.Time) {
@@ -179,12 +185,13 @@ func mergeInto(total *Event, e *Event) {
 	}
 }
 
-// newFoldID returns a random idempotency key for a folded total. The "fold-"
-// prefix keeps it apart from the IDs of single responses.
-func newFoldID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return "fold-" + hex.EncodeToString(b[:])
+// addSaturatingInt returns a + b for counts a, b >= 0, or math.MaxInt when
+// the sum would overflow.
+func addSaturatingInt(a, b int) int {
+	if b > math.MaxInt-a {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // addUsage adds the counts of v to u in place, saturating like [Usage.Add]

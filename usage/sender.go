@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,10 @@ import (
 
 // A Sender is the Recorder that the transport hands events to.
 var _ Recorder = (*Sender)(nil)
+
+// maxEventCount is the largest Count that Record accepts. It keeps the sums
+// of folded totals and of the counters far from overflow.
+const maxEventCount = math.MaxInt32
 
 // shutdownGrace bounds how long Close waits for the workers after cancelling
 // their context at its deadline. A Sink that honours its context returns
@@ -22,12 +27,16 @@ const shutdownGrace = time.Second
 // events from the queue, group them into batches of one credential each, and
 // deliver them to the [Sink] with jittered retries.
 //
-// When the queue is full, in events or in estimated bytes, Record folds the
-// event into a total per token, workspace, product, model and usage source,
-// so token sums stay exact. Only when the number of distinct totals reaches
-// its own bound are events dropped. Every drop is counted in [Sender.Stats]
-// by reason. Besides that bound, each queue shard keeps one total of its own
-// for the key it saw last, so a burst of one key folds without a shared lock.
+// The queue is split into shards, 4 per GOMAXPROCS, and Record uses the
+// shard of the calling P. When that shard is full, in events or in estimated
+// bytes, Record folds the event into a total per token, workspace, product,
+// model and usage source, so token sums stay exact. A total keeps the counts
+// of the events it replaces, not their IDs, Raw usage or warnings. Folding
+// can therefore start before every shard is full. Only when the number of
+// distinct totals reaches its own bound and no shard has room for the event
+// is it dropped. Every drop is counted in [Sender.Stats] by reason. Besides
+// that bound, each queue shard keeps one total of its own for the key it saw
+// last, so a burst of one key folds without a shared lock.
 // Memory stays bounded by the queue, the workers' partial batches (at most
 // the queue's size again) and the folded totals.
 //
@@ -123,22 +132,26 @@ func NewSender(sink Sink, opts ...SenderOption) *Sender {
 	return s
 }
 
-// Record queues e for delivery, or folds it into a total when the queue is
-// full. It never waits for the sink. It locks the queue shard of the calling
-// P, or a free shard when that one is locked. Only when every shard is
-// locked does it wait, for one copy of an event or one drain of a shard by
-// a worker. When the queue is full and the shard's own total holds
-// another key, it also takes the fold table's lock. It never starts a
-// goroutine. It allocates nothing once the queue and the totals it uses
-// exist, except that the first Record after a garbage collection lets
-// sync.Pool rebuild its per-P array. A Count below 1 is taken as 1. Record
-// after Close counts e as dropped.
+// Record queues e for delivery, or folds it into a total when the queue
+// shard it uses is full. It never waits for the sink. It locks the queue
+// shard of the calling P, or a free shard when that one is locked. Only when
+// every shard is locked does it wait, for one copy of an event or one drain
+// of a shard by a worker. When the shard is full and its own total holds
+// another key, it also takes the fold table's lock, and when no total can
+// take the event, it looks for room in every shard before dropping it. It
+// never starts a goroutine. It allocates nothing once the queue and the
+// totals it uses exist, except that the first Record after a garbage
+// collection lets sync.Pool rebuild its per-P array. A Count below 1 is
+// taken as 1, and one above math.MaxInt32 as math.MaxInt32. An event without
+// an ID gets a random one, which allocates, so that sinks can use IDs as
+// idempotency keys. Record after Close counts e as dropped.
 func (s *Sender) Record(e Event) {
 	if s == nil {
 		return
 	}
-	if e.Count < 1 {
-		e.Count = 1
+	e.Count = min(max(e.Count, 1), maxEventCount)
+	if e.ID == "" {
+		e.ID = newEventID()
 	}
 	count := int64(e.Count)
 
@@ -159,12 +172,25 @@ func (s *Sender) Record(e Event) {
 		return
 	}
 
-	switch s.fold.add(&e, &s.closed) {
-	case folded:
-		s.counters.folded.Add(count)
+	outcome := s.fold.add(&e, &s.closed)
+	if outcome == folded {
 		// The worker may have taken the fold table just before this add,
 		// so it is woken after it.
 		notify(sh.wake)
+		return
+	}
+
+	// No total can take the event. Another shard may still have room.
+	if outcome != foldClosed {
+		switch s.queue.pushAnywhere(&e, &s.closed) {
+		case pushed:
+			return
+		case pushClosed:
+			outcome = foldClosed
+		}
+	}
+
+	switch outcome {
 	case foldKeysFull:
 		s.counters.foldKeysFull.Add(count)
 	case foldCollision:
@@ -175,11 +201,13 @@ func (s *Sender) Record(e Event) {
 }
 
 // Flush delivers every event queued or folded before the call and returns
-// when the sink has accepted or rejected them. At the deadline of ctx it
-// returns an error with the number of events not yet delivered, which stay
-// queued for a later Flush or Close. Flush does not cancel the delivery in
-// progress, so unlike Close it returns at the deadline itself. Flush after
-// Close returns the result of Close once it has finished.
+// when the sink has accepted or rejected them. It returns an error when
+// Close cancelled the delivery of some of them, with their number. At the
+// deadline of ctx it returns an error with the number of events not yet
+// delivered, which stay queued for a later Flush or Close. Flush does not
+// cancel the delivery in progress, so unlike Close it returns at the
+// deadline itself. Flush after Close returns the result of Close once it
+// has finished.
 func (s *Sender) Flush(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -188,12 +216,12 @@ func (s *Sender) Flush(ctx context.Context) error {
 		ctx = context.Background()
 	}
 
-	requests := make([]chan struct{}, 0, len(s.workers))
+	requests := make([]*flushRequest, 0, len(s.workers))
 	for _, w := range s.workers {
-		finished := make(chan struct{})
+		request := &flushRequest{done: make(chan struct{})}
 		select {
-		case w.flush <- finished:
-			requests = append(requests, finished)
+		case w.flush <- request:
+			requests = append(requests, request)
 		case <-s.done:
 			return s.waitClose(ctx)
 		case <-ctx.Done():
@@ -201,12 +229,17 @@ func (s *Sender) Flush(ctx context.Context) error {
 		}
 	}
 
-	for _, finished := range requests {
+	var abandoned int64
+	for _, request := range requests {
 		select {
-		case <-finished:
+		case <-request.done:
+			abandoned += request.abandoned
 		case <-ctx.Done():
 			return s.undeliveredError("Flush", ctx.Err())
 		}
+	}
+	if abandoned > 0 {
+		return fmt.Errorf("usage: Flush: %d events lost: Close cancelled their delivery", abandoned)
 	}
 	return nil
 }
@@ -287,9 +320,11 @@ func (s *Sender) closeError(before Stats, err error, sinkIgnoredCancel bool) err
 
 	failed := after.Failed - before.Failed
 	abandoned := after.Dropped.Shutdown - before.Dropped.Shutdown
-	if sinkIgnoredCancel {
-		abandoned += max(after.Pending-inSink, 0)
-	}
+
+	// Once the workers have exited, an event still pending was neither
+	// delivered nor counted, so it is lost too. Only a sink that ignored
+	// cancellation can still finish the events inside its Send.
+	abandoned += max(after.Pending-inSink, 0)
 	lost := failed + abandoned
 	if lost == 0 && err == nil {
 		return nil

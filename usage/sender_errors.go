@@ -3,6 +3,7 @@ package usage
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -71,3 +72,19 @@ func (e *RetryAfterError) Error() string {
 
 // Unwrap returns the wrapped error.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// redactToken returns err with every occurrence of token in its message
+// replaced by "[REDACTED]", so that a sink error quoting the credential,
+// such as a request dump, cannot make the Sender log the token. The result
+// keeps only the message: it does not wrap err, because a log handler could
+// otherwise print the original through Unwrap.
+func redactToken(err error, token string) error {
+	if err == nil || token == "" {
+		return err
+	}
+	message := err.Error()
+	if !strings.Contains(message, token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(message, token, "[REDACTED]"))
+}

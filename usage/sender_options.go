@@ -65,7 +65,8 @@ func WithWorkers(n int) SenderOption {
 }
 
 // WithQueueEvents sets the maximum number of events waiting for delivery.
-// Events recorded while the queue is full are folded into totals.
+// The queue is split evenly into shards, 4 per GOMAXPROCS, and events
+// recorded while the shard they use is full are folded into totals.
 func WithQueueEvents(n int) SenderOption {
 	return func(c *senderConfig) {
 		if n > 0 {
@@ -75,8 +76,11 @@ func WithQueueEvents(n int) SenderOption {
 }
 
 // WithQueueBytes sets the maximum estimated size in bytes of the events
-// waiting for delivery: their strings, Raw usage and Warnings. Events that
-// would pass it are folded into totals.
+// waiting for delivery: their strings, Raw usage and Warnings. Half of it is
+// split evenly between the queue's shards, and the other half lends bytes to
+// any shard whose own share is used up, so one event may take up to half of
+// the bound. Events that do not fit in the bytes left are folded into
+// totals.
 func WithQueueBytes(n int64) SenderOption {
 	return func(c *senderConfig) {
 		if n > 0 {
@@ -88,8 +92,8 @@ func WithQueueBytes(n int64) SenderOption {
 // WithMaxFoldKeys sets the maximum number of distinct folded totals (one per
 // token, workspace, product, model and usage source) in the Sender's fold
 // table. Each queue shard also keeps one total of its own beyond this bound.
-// Events recorded while the queue is full and every total slot is taken by
-// another key are dropped.
+// An event recorded while the shard it uses is full, every total slot is
+// taken by another key and no other shard has room is dropped.
 func WithMaxFoldKeys(n int) SenderOption {
 	return func(c *senderConfig) {
 		if n > 0 {

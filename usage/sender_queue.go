@@ -29,17 +29,33 @@ type eventQueue struct {
 
 	// nextHome is the index of the shard that the pool's New hands out next.
 	nextHome atomic.Uint32
+
+	// spareBytes is the part of the byte bound that no shard owns. A shard
+	// whose own share cannot hold an event borrows the event's size from it
+	// and gives the borrowed bytes back when a worker drains it. One event
+	// can thus take up to half the bound, however many shards there are.
+	spareBytes atomic.Int64
 }
 
-// queueShard is one ring of the queue. Its fields other than wake and next
-// are guarded by mu.
+// queueShard is one ring of the queue. Its fields other than wake, next,
+// queue and full are guarded by mu.
 type queueShard struct {
-	mu       sync.Mutex
-	head     int
-	length   int
+	mu     sync.Mutex
+	head   int
+	length int
+	ring   []Event
+
+	// bytes is the size of the queued events taken from the shard's own
+	// share, maxBytes, and borrowed the size taken from the queue's
+	// spareBytes.
 	bytes    int64
 	maxBytes int64
-	ring     []Event
+	borrowed int64
+
+	// full is set while the ring is full. It is written under mu and read
+	// without it as a hint.
+	full  atomic.Bool
+	queue *eventQueue
 
 	// sizes holds the eventSize of each event in ring, at the same index,
 	// so the worker need not compute it again.
@@ -83,15 +99,25 @@ type pushResult int
 const (
 	pushed pushResult = iota
 	pushFolded
+
+	// pushFull means the ring was full and its overflow total held another
+	// key.
 	pushFull
+
+	// pushNoRoom means the ring was full and the caller did not allow
+	// folding.
+	pushNoRoom
 	pushClosed
 )
 
-// init splits maxEvents and maxBytes over a number of shards that grows with
-// GOMAXPROCS. Every shard holds at least one event. The queue must not move
-// after init, because the pool's New refers to it.
+// init splits maxEvents over a number of shards that grows with GOMAXPROCS,
+// and half of maxBytes, so that the other half stays spare for events that
+// do not fit in one shard's share. Every shard holds at least one event. The
+// queue must not move after init, because the pool's New and the shards
+// refer to it.
 func (q *eventQueue) init(maxEvents int, maxBytes int64) {
 	n := min(4*runtime.GOMAXPROCS(0), maxEvents)
+	share := maxBytes / 2 / int64(n)
 	q.shards = make([]queueShard, n)
 	for i := range q.shards {
 		capacity := maxEvents / n
@@ -101,10 +127,12 @@ func (q *eventQueue) init(maxEvents int, maxBytes int64) {
 		sh := &q.shards[i]
 		sh.ring = make([]Event, capacity)
 		sh.sizes = make([]int64, capacity)
-		sh.maxBytes = max(maxBytes/int64(n), 1)
+		sh.maxBytes = share
 		sh.wakeAt = 1
 		sh.next = &q.shards[(i+1)%n]
+		sh.queue = q
 	}
+	q.spareBytes.Store(maxBytes - share*int64(n))
 	q.homes.New = func() any { return q.handOut() }
 }
 
@@ -120,14 +148,32 @@ func (q *eventQueue) handOut() *queueShard {
 // outcome and the last shard it tried.
 func (q *eventQueue) push(e *Event, closed *atomic.Bool) (pushResult, *queueShard) {
 	sh := q.lock(q.homes.Get().(*queueShard))
-	result, next := sh.push(e, closed)
+	result, next := sh.push(e, closed, true)
 	if result == pushFull {
 		sh = q.lock(sh.next)
-		result, next = sh.push(e, closed)
+		result, next = sh.push(e, closed, true)
 	}
 
 	q.homes.Put(next)
 	return result, sh
+}
+
+// pushAnywhere queues *e in the first shard whose ring has room, without
+// folding. Record calls it only for an event that no folded total could
+// take, so that the event is dropped only when the whole queue is full. It
+// locks the shards in turn, skipping those that were full when it looked.
+func (q *eventQueue) pushAnywhere(e *Event, closed *atomic.Bool) pushResult {
+	for i := range q.shards {
+		sh := &q.shards[i]
+		if sh.full.Load() {
+			continue
+		}
+		sh.mu.Lock()
+		if result, _ := sh.push(e, closed, false); result != pushNoRoom {
+			return result
+		}
+	}
+	return pushNoRoom
 }
 
 // lock locks the first shard it can lock without waiting, starting at start
@@ -145,43 +191,62 @@ func (q *eventQueue) lock(start *queueShard) *queueShard {
 	return start
 }
 
-// push copies *e into the ring unless the ring is full in events or bytes, or
-// closed is set. When the ring is full, it adds *e to the shard's overflow
-// total if that is empty or has the key of *e. The caller holds sh.mu, and
-// push releases it. closed is read under the lock, so once Close has held
-// every shard lock after setting it, no event can enter the queue.
+// push copies *e into the ring unless the ring is full, *e does not fit in
+// the bytes left, or closed is set. The shard's own share of the byte bound
+// comes first, then bytes borrowed from the queue's spare ones. Without
+// room, push adds *e to the shard's overflow total if mayFold is set and the
+// total is empty or has the key of *e, else it returns pushNoRoom or
+// pushFull. The caller holds sh.mu, and push releases it. closed is read
+// under the lock, so once Close has held every shard lock after setting it,
+// no event can enter the queue.
 //
 // push returns the shard that the calling P should use next: sh itself, or
 // sh.next when this event filled the ring.
-func (sh *queueShard) push(e *Event, closed *atomic.Bool) (pushResult, *queueShard) {
+func (sh *queueShard) push(e *Event, closed *atomic.Bool, mayFold bool) (pushResult, *queueShard) {
 	if closed.Load() {
 		sh.mu.Unlock()
 		return pushClosed, sh
 	}
 
-	// The size is only needed when the ring has room, so the overload path
-	// skips computing it.
-	var size int64
 	if sh.length < len(sh.ring) {
-		size = eventSize(e)
-	}
-	if sh.length == len(sh.ring) || (sh.bytes+size > sh.maxBytes && sh.length > 0) || size > sh.maxBytes {
-		result := sh.foldOverflow(e)
-		if result == pushFolded {
-			sh.folded += int64(e.Count)
+		size := eventSize(e)
+		if sh.bytes+size <= sh.maxBytes {
+			sh.bytes += size
+			return sh.append(e, size)
 		}
+		if sh.queue.borrowBytes(size) {
+			sh.borrowed += size
+			return sh.append(e, size)
+		}
+	}
 
-		// A full shard needs the worker whatever its wakeAt.
-		wake := !sh.woken
-		sh.woken = true
+	if !mayFold {
 		sh.mu.Unlock()
-
-		if wake {
-			notify(sh.wake)
-		}
-		return result, sh
+		return pushNoRoom, sh
 	}
 
+	result := sh.foldOverflow(e)
+	if result == pushFolded {
+		sh.folded += int64(e.Count)
+	}
+
+	// A full shard needs the worker whatever its wakeAt.
+	wake := !sh.woken
+	sh.woken = true
+	sh.mu.Unlock()
+
+	if wake {
+		notify(sh.wake)
+	}
+	return result, sh
+}
+
+// append adds *e, of the given size, at the tail of the ring, releases the
+// lock and wakes the worker when the shard reached its wake threshold. The
+// caller holds sh.mu, has checked that the ring has room and has counted
+// size in bytes or borrowed. Like push, it returns the shard that the P
+// should use next.
+func (sh *queueShard) append(e *Event, size int64) (pushResult, *queueShard) {
 	tail := sh.head + sh.length
 	if tail >= len(sh.ring) {
 		tail -= len(sh.ring)
@@ -189,16 +254,17 @@ func (sh *queueShard) push(e *Event, closed *atomic.Bool) (pushResult, *queueSha
 	sh.ring[tail] = *e
 	sh.sizes[tail] = size
 	sh.length++
-	sh.bytes += size
 	sh.enqueued += int64(e.Count)
+
+	next := sh
+	if sh.length == len(sh.ring) {
+		sh.full.Store(true)
+		next = sh.next
+	}
 
 	wake := !sh.woken && sh.length >= sh.wakeAt
 	if wake {
 		sh.woken = true
-	}
-	next := sh
-	if sh.length == len(sh.ring) {
-		next = sh.next
 	}
 	sh.mu.Unlock()
 
@@ -206,6 +272,20 @@ func (sh *queueShard) push(e *Event, closed *atomic.Bool) (pushResult, *queueSha
 		notify(sh.wake)
 	}
 	return pushed, next
+}
+
+// borrowBytes takes size bytes from the spare ones and reports whether there
+// were enough.
+func (q *eventQueue) borrowBytes(size int64) bool {
+	for {
+		spare := q.spareBytes.Load()
+		if spare < size {
+			return false
+		}
+		if q.spareBytes.CompareAndSwap(spare, spare-size) {
+			return true
+		}
+	}
 }
 
 // foldOverflow adds *e to the overflow total when the total is empty or has
@@ -241,6 +321,11 @@ func (sh *queueShard) drain(dst []Event, sizes []int64) ([]Event, []int64) {
 	}
 	sh.length = 0
 	sh.bytes = 0
+	if sh.borrowed > 0 {
+		sh.queue.spareBytes.Add(sh.borrowed)
+		sh.borrowed = 0
+	}
+	sh.full.Store(false)
 
 	hasOverflow := sh.hasOverflow
 	if hasOverflow {

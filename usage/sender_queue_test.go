@@ -34,7 +34,7 @@ func pushTo(t *testing.T, s *Sender, i int, e Event) {
 	t.Helper()
 	sh := &s.queue.shards[i]
 	sh.mu.Lock()
-	result, _ := sh.push(&e, &s.closed)
+	result, _ := sh.push(&e, &s.closed, false)
 	require.Equal(t, pushed, result, "shard %d did not queue event %s", i, e.ID)
 }
 

@@ -18,9 +18,13 @@ type senderWorker struct {
 
 	// wake is signalled when an owned shard reaches its wake threshold (see
 	// arm) or is full, and when Record adds to the fold table. flush
-	// carries Flush requests, each closed when it is done.
+	// carries Flush requests.
 	wake  chan struct{}
-	flush chan chan struct{}
+	flush chan *flushRequest
+
+	// abandoned counts the events this worker dropped because Close
+	// cancelled their delivery. Only the worker's goroutine uses it.
+	abandoned int64
 
 	// drained is the number of events the last collect took from each
 	// owned shard, in the order of shards. arm shares the wake thresholds
@@ -51,6 +55,14 @@ type senderWorker struct {
 	lastDrops    DropCounts
 }
 
+// flushRequest is one worker's part of a Flush. The worker sets abandoned to
+// the number of events that Close cancelled while it served the request,
+// then closes done.
+type flushRequest struct {
+	done      chan struct{}
+	abandoned int64
+}
+
 // tokenBatch is the batch of events waiting for one token, with the sum of
 // their sizes from eventSize.
 type tokenBatch struct {
@@ -63,7 +75,7 @@ func newSenderWorker(s *Sender) *senderWorker {
 	return &senderWorker{
 		s:       s,
 		wake:    make(chan struct{}, 1),
-		flush:   make(chan chan struct{}),
+		flush:   make(chan *flushRequest),
 		batches: make(map[string]*tokenBatch),
 	}
 }
@@ -81,10 +93,12 @@ func (w *senderWorker) run() {
 			w.logDrops()
 			return
 
-		case finished := <-w.flush:
+		case request := <-w.flush:
+			start := w.abandoned
 			w.collect()
 			w.sendAll()
-			close(finished)
+			request.abandoned = w.abandoned - start
+			close(request.done)
 
 		case <-w.wake:
 			w.collect()
@@ -240,7 +254,7 @@ func (w *senderWorker) send(batch []Event) {
 	remaining := batch
 	for attempt := 1; ; attempt++ {
 		if s.ctx.Err() != nil {
-			s.counters.shutdown.Add(countEvents(remaining))
+			w.abandon(remaining)
 			return
 		}
 
@@ -260,7 +274,7 @@ func (w *senderWorker) send(batch []Event) {
 		}
 
 		if s.ctx.Err() != nil {
-			s.counters.shutdown.Add(countEvents(remaining))
+			w.abandon(remaining)
 			return
 		}
 
@@ -281,7 +295,7 @@ func (w *senderWorker) send(batch []Event) {
 		wait := w.backoff(attempt, err)
 		s.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "usage: retrying batch",
 			slog.Int("events", len(remaining)), slog.Int("attempt", attempt),
-			slog.Duration("wait", wait), slog.Any("error", err))
+			slog.Duration("wait", wait), slog.Any("error", redactToken(err, remaining[0].Credential.Token)))
 
 		timer := time.NewTimer(wait)
 		select {
@@ -289,7 +303,7 @@ func (w *senderWorker) send(batch []Event) {
 		case <-ctx.Done():
 			timer.Stop()
 			if s.ctx.Err() != nil {
-				s.counters.shutdown.Add(countEvents(remaining))
+				w.abandon(remaining)
 				return
 			}
 			w.fail(remaining, attempt, "batch deadline passed", err)
@@ -323,26 +337,49 @@ func (w *senderWorker) logDrops() {
 		slog.Int64("total_since_start", drops.Total()))
 }
 
-// sendOnce calls the sink, turning a panic into a permanent error so a broken
-// sink cannot take the process down. It counts the events in Sender.sending
-// while Send runs.
-func (w *senderWorker) sendOnce(ctx context.Context, events []Event) (err error) {
+// sendOnce calls the sink on a goroutine of its own and waits for it. A
+// panic in Send becomes a permanent error, so a broken sink cannot take the
+// process down. A sink that calls runtime.Goexit (as testing.T.FailNow does)
+// ends only that goroutine, and its batch fails the same way, where it would
+// otherwise end the worker with events in its batches. sendOnce counts the
+// events in Sender.sending while Send runs.
+func (w *senderWorker) sendOnce(ctx context.Context, events []Event) error {
 	count := countEvents(events)
 	w.s.sending.Add(count)
-	defer func() {
-		w.s.sending.Add(-count)
-		if r := recover(); r != nil {
-			err = Permanent(fmt.Errorf("usage: sink %T panicked: %v", w.s.sink, r))
-		}
+	defer w.s.sending.Add(-count)
+
+	result := make(chan error, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if r := recover(); r != nil {
+				result <- Permanent(fmt.Errorf("usage: sink %T panicked: %v", w.s.sink, r))
+			} else if !returned {
+				result <- Permanent(fmt.Errorf("usage: sink %T called runtime.Goexit", w.s.sink))
+			}
+		}()
+
+		err := w.s.sink.Send(ctx, events)
+		returned = true
+		result <- err
 	}()
-	return w.s.sink.Send(ctx, events)
+	return <-result
 }
 
+// fail counts events as failed and logs why. A batch holds one token, so
+// the token of events[0] is removed from the error text.
 func (w *senderWorker) fail(events []Event, attempts int, reason string, err error) {
 	w.s.counters.failed.Add(countEvents(events))
 	w.s.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "usage: batch failed",
 		slog.Int("events", len(events)), slog.Int("attempts", attempts),
-		slog.String("reason", reason), slog.Any("error", err))
+		slog.String("reason", reason), slog.Any("error", redactToken(err, events[0].Credential.Token)))
+}
+
+// abandon counts events as dropped because Close cancelled their delivery.
+func (w *senderWorker) abandon(events []Event) {
+	n := countEvents(events)
+	w.s.counters.shutdown.Add(n)
+	w.abandoned += n
 }
 
 // backoff returns a wait drawn uniformly from [0, min(maxBackoff,

@@ -13,11 +13,13 @@ type Stats struct {
 	// Recorded counts the events passed to Record, dropped ones included.
 	Recorded int64 `json:"recorded"`
 
-	// Queued is the number of events waiting in the queue now.
+	// Queued is the number of events waiting in the queue now. An event
+	// counts as its Count here too, so Queued can pass the queue's capacity
+	// in events when events carry a Count above 1.
 	Queued int64 `json:"queued"`
 
 	// Folded counts the events that were added to a folded total because
-	// the queue was full.
+	// the queue shard they used was full.
 	Folded int64 `json:"folded"`
 
 	// Sent counts the events the sink accepted.
@@ -44,8 +46,8 @@ type DropCounts struct {
 	// Closed counts events recorded after Close started.
 	Closed int64 `json:"closed"`
 
-	// FoldKeysFull counts events that arrived while the queue was full and
-	// every folded-total slot held another key.
+	// FoldKeysFull counts events that found their queue shard full, every
+	// folded-total slot held by another key and no other shard with room.
 	FoldKeysFull int64 `json:"fold_keys_full"`
 
 	// FoldCollision counts events whose token hashed to the slot of another
@@ -66,12 +68,11 @@ func (d DropCounts) Total() int64 {
 	return d.Closed + d.FoldKeysFull + d.FoldCollision + d.Shutdown + d.NoSink
 }
 
-// senderCounters holds the counters that the workers and the fold path
+// senderCounters holds the counters that the workers and the drop paths
 // update. The counters of the Record fast path are plain fields of each
 // queue shard, updated under its lock, so that Record does no atomic
 // increment and concurrent Records do not contend on one cache line.
 type senderCounters struct {
-	folded        atomic.Int64
 	sent          atomic.Int64
 	retried       atomic.Int64
 	failed        atomic.Int64
@@ -92,16 +93,11 @@ func (s *Sender) Stats() Stats {
 	if s == nil {
 		return st
 	}
-	var enqueued int64
-	for i := range s.queue.shards {
-		shardEnqueued, shardDequeued, shardFolded := s.queue.shards[i].counts()
-		enqueued += shardEnqueued
-		st.Queued += shardEnqueued - shardDequeued
-		st.Folded += shardFolded
-	}
 
+	// The outcome counters are read before the queue's, so every event
+	// counted as sent, failed or dropped is also counted as recorded, and
+	// Pending is never negative.
 	c := &s.counters
-	st.Folded += c.folded.Load()
 	st.Sent = c.sent.Load()
 	st.Retried = c.retried.Load()
 	st.Failed = c.failed.Load()
@@ -112,6 +108,16 @@ func (s *Sender) Stats() Stats {
 		Shutdown:      c.shutdown.Load(),
 		NoSink:        c.noSink.Load(),
 	}
+
+	st.Folded = s.fold.folded.Load()
+	var enqueued int64
+	for i := range s.queue.shards {
+		shardEnqueued, shardDequeued, shardFolded := s.queue.shards[i].counts()
+		enqueued += shardEnqueued
+		st.Queued += shardEnqueued - shardDequeued
+		st.Folded += shardFolded
+	}
+
 	// Shutdown drops happen after an event was enqueued or folded, so they
 	// are not a separate outcome of Record.
 	dropped := st.Dropped.Total()
