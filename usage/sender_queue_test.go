@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,5 +221,51 @@ func TestSenderCloseWhileRecording(t *testing.T) {
 	assert.Positive(t, st.Dropped.Closed)
 	assert.Equal(t, st.Recorded, st.Sent+st.Dropped.Closed)
 	assert.Zero(t, st.Pending)
+	assert.Zero(t, st.Queued)
+}
+
+func TestQueueReturnsBorrowedBytes(t *testing.T) {
+	const queueBytes = 64 << 10
+	sink := &recordingSink{}
+	s := NewSender(sink, WithQueueBytes(queueBytes), WithBatchInterval(time.Hour))
+	defer closeSender(t, s)
+	spare := s.queue.spareBytes.Load()
+
+	// Each event is larger than one shard's share, so it can only be queued
+	// with borrowed bytes. If a drain did not give them back, the later
+	// events would find the spare bytes used up and be folded.
+	raw := []byte(`{"pad":"` + strings.Repeat("x", queueBytes/4) + `"}`)
+	require.Greater(t, int64(len(raw)), s.queue.shards[0].maxBytes)
+	for i := range 8 {
+		e := testEvent(t, fmt.Sprint("large-", i), 1, "gpt-4o", 1, 1)
+		e.Usage.Raw = raw
+		s.Record(e)
+		require.NoError(t, s.Flush(context.Background()))
+	}
+
+	assert.Zero(t, s.Stats().Folded)
+	assert.Equal(t, spare, s.queue.spareBytes.Load(), "spare bytes after every drain")
+	for _, e := range sink.delivered() {
+		assert.Len(t, e.Usage.Raw, len(raw), "event %s lost its Raw usage", e.ID)
+	}
+	assert.Len(t, sink.delivered(), 8)
+}
+
+func TestQueueFoldsEventLargerThanSpareBytes(t *testing.T) {
+	const queueBytes = 16 << 10
+	release := make(chan struct{})
+	s := NewSender(blockingSink(release), WithQueueBytes(queueBytes), WithBatchInterval(time.Hour))
+	defer func() {
+		close(release)
+		closeSender(t, s)
+	}()
+
+	// Half the bound is spare, so an event over half the bound never fits.
+	e := testEvent(t, "huge", 1, "gpt-4o", 1, 1)
+	e.Usage.Raw = []byte(`{"pad":"` + strings.Repeat("x", queueBytes/2) + `"}`)
+	s.Record(e)
+
+	st := s.Stats()
+	assert.Equal(t, int64(1), st.Folded)
 	assert.Zero(t, st.Queued)
 }
