@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -102,8 +104,9 @@ func WithJSONHeader(name, value string) JSONOption {
 }
 
 // WithJSONLogger sets the logger for requests and retries, including the log
-// lines of go-retryablehttp. URLs in them lose their query string, and no
-// header value or body is logged. The default discards them.
+// lines of go-retryablehttp. URLs in them lose their query string, and their
+// user info is replaced by "xxxxx". No header value or body is logged. The
+// default discards them.
 func WithJSONLogger(l *slog.Logger) JSONOption {
 	return func(s *JSONSink) {
 		if l != nil {
@@ -113,11 +116,12 @@ func WithJSONLogger(l *slog.Logger) JSONOption {
 }
 
 // NewJSONSink returns a sink that POSTs batches to endpoint, an http or https
-// URL. Call [JSONSink.CloseIdleConnections] when done with it.
+// URL. Its errors never show the user info of endpoint, which may hold a
+// token or a password. Call [JSONSink.CloseIdleConnections] when done with it.
 func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("usage: JSON sink URL is invalid: %w", unwrapURLError(err))
+		return nil, invalidJSONEndpointError(endpoint, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("usage: JSON sink URL %q must be an absolute http or https URL", redactURL(u))
@@ -147,6 +151,18 @@ func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
 	s.client.CheckRetry = retryablehttp.DefaultRetryPolicy
 	s.client.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return s, nil
+}
+
+// invalidJSONEndpointError reports an endpoint that url.Parse rejected. When
+// the endpoint contains '@', the parse error is left out, because it can
+// quote part of a password, such as an invalid escape or a password taken
+// for a port.
+func invalidJSONEndpointError(endpoint string, err error) error {
+	if strings.Contains(endpoint, "@") {
+		return errors.New("usage: JSON sink URL is invalid and has user info, so the parse error is not shown: " +
+			"percent-encode '@', ':', '/', '?', '#' and '%' in the user name and password")
+	}
+	return fmt.Errorf("usage: JSON sink URL is invalid: %w", unwrapURLError(err))
 }
 
 // CloseIdleConnections closes the idle connections of the sink's default
@@ -297,13 +313,26 @@ func (s *JSONSink) backoff(waitMin, waitMax time.Duration, attempt int, resp *ht
 	return waitMin + time.Duration(rand.Int64N(int64(ceiling-waitMin)+1))
 }
 
-// redactURL returns u without its query string, fragment or password, which
-// may carry secrets.
+// redactedUserInfo is what errors and logs show in place of a URL's user
+// info.
+const redactedUserInfo = "xxxxx"
+
+// redactURL returns u for an error or a log record, without its query string
+// or fragment and with its whole user info replaced by "xxxxx". Unlike
+// [url.URL.Redacted], it hides the user name too, because a token is often
+// passed as the user name.
 func redactURL(u *url.URL) string {
 	clean := *u
 	clean.RawQuery = ""
 	clean.ForceQuery = false
 	clean.Fragment = ""
 	clean.RawFragment = ""
-	return clean.Redacted()
+	if clean.User != nil {
+		clean.User = url.User(redactedUserInfo)
+	}
+	if at := strings.LastIndex(clean.Opaque, "@"); at >= 0 {
+		// "http:token@host" parses as an opaque URL with no user info.
+		clean.Opaque = redactedUserInfo + clean.Opaque[at:]
+	}
+	return clean.String()
 }

@@ -13,8 +13,9 @@ import (
 // Compile-time check that the adapter satisfies go-retryablehttp's interface.
 var _ retryablehttp.LeveledLogger = retryLogger{}
 
-// retryLogger adapts a *slog.Logger to go-retryablehttp's LeveledLogger. It
-// removes query strings from every URL in the values it is given.
+// retryLogger adapts a *slog.Logger to go-retryablehttp's LeveledLogger. In
+// every URL among the values it is given, it removes the query string and
+// replaces the user info by "xxxxx".
 type retryLogger struct {
 	logger *slog.Logger
 }
@@ -52,10 +53,17 @@ var (
 
 	// bearerPattern matches a bearer token inside a message.
 	bearerPattern = regexp.MustCompile(`(?i)bearer\s+[^\s"']+`)
+
+	// userInfoPattern matches the scheme and user info of a URL inside a
+	// message, such as the URL that net/http quotes in a *url.Error or that
+	// go-retryablehttp v0.7.8 logs with only its password masked. The user info
+	// ends at the last '@' before the first '/', '?', '#', double quote or space.
+	userInfoPattern = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s"]*@`)
 )
 
-// redactLogValue returns v with query strings and bearer tokens removed from
-// URLs, errors and strings. Other values are returned as they are.
+// redactLogValue returns v for a log record. In URLs, errors and strings, it
+// removes query strings, replaces user info by "xxxxx" and masks bearer
+// tokens. Other values are returned as they are.
 func redactLogValue(v any) any {
 	switch value := v.(type) {
 	case *url.URL:
@@ -77,6 +85,7 @@ func redactLogValue(v any) any {
 }
 
 func redactLogText(s string) string {
+	s = userInfoPattern.ReplaceAllString(s, "${1}"+redactedUserInfo+"@")
 	s = queryPattern.ReplaceAllString(s, "")
 	return bearerPattern.ReplaceAllString(s, "Bearer REDACTED")
 }

@@ -237,3 +237,86 @@ func TestIdempotencyKeyDependsOnIDs(t *testing.T) {
 	assert.NotEqual(t, IdempotencyKey(a), IdempotencyKey([]Event{{ID: "ab"}}))
 	assert.NotEqual(t, IdempotencyKey(a), IdempotencyKey([]Event{{ID: "b"}, {ID: "a"}}))
 }
+
+func TestJSONSinkHidesURLUserInfo(t *testing.T) {
+	const user, password = "collector-token", "collector-password"
+
+	down := httptest.NewServer(http.NotFoundHandler())
+	downAddress := down.Listener.Addr().String()
+	down.Close()
+	limited := newCollector(t, func(w http.ResponseWriter, _ int) bool {
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	})
+	limitedAddress := limited.Listener.Addr().String()
+
+	cases := map[string]struct {
+		address string
+		client  *http.Client
+	}{
+		"connection refused": {downAddress, nil},
+		"rate limited":       {limitedAddress, limited.Client()},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			sink, err := NewJSONSink("http://"+user+":"+password+"@"+tc.address+"/v1/usage",
+				WithJSONHTTPClient(tc.client), WithJSONRetry(1, time.Millisecond, time.Millisecond), WithJSONLogger(logger))
+			require.NoError(t, err)
+			defer sink.CloseIdleConnections()
+
+			err = sink.Send(context.Background(), []Event{testEvent(t, "id-1", 1, "m", 1, 1)})
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), user)
+			assert.NotContains(t, err.Error(), password)
+			assert.Contains(t, err.Error(), "http://xxxxx@"+tc.address+"/v1/usage")
+
+			text := logs.String()
+			assert.Contains(t, text, "retrying request")
+			assert.NotContains(t, text, user)
+			assert.NotContains(t, text, password)
+			assert.Contains(t, text, "xxxxx@"+tc.address)
+		})
+	}
+}
+
+func TestNewJSONSinkErrorsHideUserInfo(t *testing.T) {
+	cases := []struct {
+		endpoint string
+		secrets  []string
+	}{
+		{"ftp://collector-token@collector.invalid/v1/usage", []string{"collector-token"}},
+		{"http://collector-token:hunter2@collector.invalid:port/v1/usage", []string{"collector-token", "hunter2"}},
+		{"http://collector-token@/v1/usage", []string{"collector-token"}},
+		{"http:collector-token@collector.invalid/v1/usage", []string{"collector-token"}},
+		{"http://collector-token:pa%zzss@collector.invalid/v1/usage", []string{"collector-token", "pa%", "%zz", "zzss"}},
+		{"http://collector-token:hun/ter2@collector.invalid/v1/usage", []string{"collector-token", "hun", "ter2"}},
+		{"http://collector-token:hun#ter2@collector.invalid/v1/usage", []string{"collector-token", "hun", "ter2"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			_, err := NewJSONSink(tc.endpoint)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "usage: JSON sink URL")
+			for _, secret := range tc.secrets {
+				assert.NotContains(t, err.Error(), secret)
+			}
+		})
+	}
+}
+
+func TestRedactLogTextHidesUserInfo(t *testing.T) {
+	cases := map[string]string{
+		`Post "http://collector-token@127.0.0.1:8080/v1/usage": dial tcp 127.0.0.1:8080: connect: connection refused`: `Post "http://xxxxx@127.0.0.1:8080/v1/usage": dial tcp 127.0.0.1:8080: connect: connection refused`,
+		"POST https://collector-token:xxxxx@127.0.0.1/v1/usage (status: 429)":                                         "POST https://xxxxx@127.0.0.1/v1/usage (status: 429)",
+		"http://user%40corp:p@ss@127.0.0.1/v1/usage":                                                                  "http://xxxxx@127.0.0.1/v1/usage",
+		"http://127.0.0.1/v1/usage@v2?api_key=query-secret":                                                           "http://127.0.0.1/v1/usage@v2",
+		"http://127.0.0.1:8080/v1/usage":                                                                              "http://127.0.0.1:8080/v1/usage",
+		"user-1@example.com sent a batch":                                                                             "user-1@example.com sent a batch",
+	}
+	for text, expected := range cases {
+		assert.Equal(t, expected, redactLogText(text))
+	}
+}
