@@ -38,10 +38,12 @@ const (
 //
 // Requests go through go-retryablehttp, which retries connection errors, 429
 // and 5xx responses with jittered exponential backoff and honours a
-// Retry-After header up to a clamp. When those retries are used up, Send
-// returns a retryable error, so a [Sender] may try the whole batch again
-// later. Other non-2xx responses return a [PermanentError]. Events whose
-// Source is SourceMissing are sent with source "missing" and zero counts.
+// Retry-After header up to a clamp. When those retries are used up, or when
+// the next wait would end after the deadline of Send's context, Send returns
+// a retryable error at once ([RetryAfterError] on 429), so a [Sender] may try
+// the whole batch again later. Other non-2xx responses return a
+// [PermanentError]. Events whose Source is SourceMissing are sent with source
+// "missing" and zero counts.
 // NOTE: a Sender retry repeats the go-retryablehttp retries, so one batch can
 // take up to (RetryMax+1) times the Sender's attempts in requests.
 //
@@ -49,8 +51,11 @@ const (
 type JSONSink struct {
 	endpoint      string
 	redacted      string
-	client        *retryablehttp.Client
+	httpClient    *http.Client
 	ownClient     bool
+	retryMax      int
+	retryWaitMin  time.Duration
+	retryWaitMax  time.Duration
 	header        http.Header
 	maxRetryAfter time.Duration
 	logger        *slog.Logger
@@ -65,7 +70,7 @@ type JSONOption func(*JSONSink)
 func WithJSONHTTPClient(c *http.Client) JSONOption {
 	return func(s *JSONSink) {
 		if c != nil {
-			s.client.HTTPClient = c
+			s.httpClient = c
 			s.ownClient = false
 		}
 	}
@@ -76,13 +81,13 @@ func WithJSONHTTPClient(c *http.Client) JSONOption {
 func WithJSONRetry(retryMax int, waitMin, waitMax time.Duration) JSONOption {
 	return func(s *JSONSink) {
 		if retryMax >= 0 {
-			s.client.RetryMax = retryMax
+			s.retryMax = retryMax
 		}
 		if waitMin > 0 {
-			s.client.RetryWaitMin = waitMin
+			s.retryWaitMin = waitMin
 		}
-		if waitMax >= s.client.RetryWaitMin {
-			s.client.RetryWaitMax = waitMax
+		if waitMax >= s.retryWaitMin {
+			s.retryWaitMax = waitMax
 		}
 	}
 }
@@ -130,26 +135,20 @@ func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
 	s := &JSONSink{
 		endpoint:      endpoint,
 		redacted:      redactURL(u),
-		client:        retryablehttp.NewClient(),
+		httpClient:    newPrivateHTTPClient(DefaultJSONTimeout),
 		ownClient:     true,
+		retryMax:      DefaultJSONRetryMax,
+		retryWaitMin:  DefaultJSONRetryWaitMin,
+		retryWaitMax:  DefaultJSONRetryWaitMax,
 		header:        make(http.Header),
 		maxRetryAfter: DefaultJSONMaxRetryAfter,
 		logger:        slog.New(slog.DiscardHandler),
 	}
-	s.client.HTTPClient = newPrivateHTTPClient(DefaultJSONTimeout)
-	s.client.RetryMax = DefaultJSONRetryMax
-	s.client.RetryWaitMin = DefaultJSONRetryWaitMin
-	s.client.RetryWaitMax = DefaultJSONRetryWaitMax
 	for _, opt := range opts {
 		if opt != nil {
 			opt(s)
 		}
 	}
-
-	s.client.Logger = retryLogger{logger: s.logger}
-	s.client.Backoff = s.backoff
-	s.client.CheckRetry = retryablehttp.DefaultRetryPolicy
-	s.client.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return s, nil
 }
 
@@ -169,7 +168,7 @@ func invalidJSONEndpointError(endpoint string, err error) error {
 // HTTP client. It leaves a client set with WithJSONHTTPClient alone.
 func (s *JSONSink) CloseIdleConnections() {
 	if s.ownClient {
-		s.client.HTTPClient.CloseIdleConnections()
+		s.httpClient.CloseIdleConnections()
 	}
 }
 
@@ -266,8 +265,11 @@ func (s *JSONSink) Send(ctx context.Context, events []Event) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", IdempotencyKey(events))
 
-	resp, err := s.client.Do(req)
+	resp, err := s.newRetryClient().Do(req)
 	if err != nil {
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "usage: JSON sink request failed",
 			slog.String("url", s.redacted), slog.Int("events", len(events)), slog.Any("error", unwrapURLError(err)))
 		return fmt.Errorf("usage: JSON sink POST %s: %w", s.redacted, unwrapURLError(err))
@@ -292,10 +294,88 @@ func (s *JSONSink) Send(ctx context.Context, events []Event) error {
 	}
 }
 
-// backoff is the go-retryablehttp Backoff: a server's Retry-After on a 429 or
-// 503 response, clamped to the sink's maximum, else a wait drawn uniformly
-// from [waitMin, min(waitMax, waitMin*2^attempt)].
-func (s *JSONSink) backoff(waitMin, waitMax time.Duration, attempt int, resp *http.Response) time.Duration {
+// newRetryClient returns a go-retryablehttp client for one Send. Its
+// CheckRetry and Backoff share that Send's retry state, and only the HTTP
+// client is shared between Sends.
+func (s *JSONSink) newRetryClient() *retryablehttp.Client {
+	retries := &jsonRetries{sink: s}
+	return &retryablehttp.Client{
+		HTTPClient:   s.httpClient,
+		Logger:       retryLogger{logger: s.logger},
+		RetryWaitMin: s.retryWaitMin,
+		RetryWaitMax: s.retryWaitMax,
+		RetryMax:     s.retryMax,
+		CheckRetry:   retries.checkRetry,
+		Backoff:      retries.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// jsonRetries is the retry state of one Send. go-retryablehttp calls
+// checkRetry and then backoff from the goroutine of Send, so it needs no
+// lock.
+type jsonRetries struct {
+	sink *JSONSink
+
+	// count is the number of retries decided so far.
+	count int
+
+	// wait is the wait before the retry that checkRetry decided last.
+	wait time.Duration
+}
+
+// checkRetry is the go-retryablehttp CheckRetry. It applies
+// retryablehttp.DefaultRetryPolicy and draws the wait before the next retry.
+// When that wait would end after the deadline of ctx, it stops retrying, so
+// Do returns the last response or error at once and Send turns it into a
+// retryable error while the caller still has time to use it.
+func (r *jsonRetries) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	if !retry || r.count >= r.sink.retryMax {
+		// Do stops by itself after RetryMax retries, so no wait is drawn.
+		return retry, checkErr
+	}
+
+	wait := r.sink.retryWait(r.count, resp)
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := time.Until(deadline); wait > left {
+			r.logStop(ctx, resp, err, wait, left)
+			return false, nil
+		}
+	}
+
+	r.count++
+	r.wait = wait
+	return retry, checkErr
+}
+
+// logStop logs that checkRetry stopped retrying, with the wait it drew and
+// the time left until the deadline.
+func (r *jsonRetries) logStop(ctx context.Context, resp *http.Response, err error, wait, left time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("url", r.sink.redacted), slog.Int("retries", r.count),
+		slog.Duration("wait", wait), slog.Duration("time_left", left),
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	} else {
+		attrs = append(attrs, slog.Any("error", unwrapURLError(err)))
+	}
+	r.sink.logger.LogAttrs(ctx, slog.LevelInfo, "usage: JSON sink stopped retrying because the next wait ends after the deadline", attrs...)
+}
+
+// backoff is the go-retryablehttp Backoff. It returns the wait that
+// checkRetry drew, so the wait checked against the deadline is the wait
+// taken.
+func (r *jsonRetries) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
+	return r.wait
+}
+
+// retryWait returns the wait before retry number attempt+1: a server's
+// Retry-After on a 429 or 503 response, clamped to the sink's maximum, else a
+// wait drawn uniformly from [waitMin, min(waitMax, waitMin*2^attempt)].
+func (s *JSONSink) retryWait(attempt int, resp *http.Response) time.Duration {
+	waitMin, waitMax := s.retryWaitMin, s.retryWaitMax
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if value := resp.Header.Get("Retry-After"); value != "" {
 			return min(parseRetryAfter(value, time.Now()), s.maxRetryAfter)

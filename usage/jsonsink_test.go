@@ -320,3 +320,126 @@ func TestRedactLogTextHidesUserInfo(t *testing.T) {
 		assert.Equal(t, expected, redactLogText(text))
 	}
 }
+
+func TestJSONSinkRetryAfterPastDeadline(t *testing.T) {
+	c := newCollector(t, func(w http.ResponseWriter, attempt int) bool {
+		if attempt > 0 {
+			return false
+		}
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	})
+	sink := newTestJSONSink(t, c, WithJSONMaxRetryAfter(time.Second))
+
+	// The Sender waits min(RetryAfterError.After, its max backoff) before
+	// the next attempt, so its max backoff must be well under the batch
+	// timeout too.
+	s := NewSender(sink, WithBatchTimeout(time.Second), WithRetry(5, time.Millisecond, 50*time.Millisecond))
+
+	start := time.Now()
+	s.Record(testEvent(t, "rate-limited", 1, "m", 1, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Close(ctx))
+	assert.Less(t, time.Since(start), 3*time.Second)
+
+	stats := s.Stats()
+	assert.Equal(t, int64(1), stats.Sent)
+	assert.Zero(t, stats.Failed)
+
+	keys, _, _ := c.snapshot()
+	require.Len(t, keys, 2)
+	assert.Equal(t, keys[0], keys[1])
+}
+
+func TestJSONSinkStopsRetryingPastDeadline(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+
+	cases := map[string]struct {
+		status     int
+		retryAfter string
+		after      bool
+	}{
+		"retry-after past deadline": {http.StatusTooManyRequests, "3600", true},
+		"backoff past deadline":     {http.StatusServiceUnavailable, "", false},
+		"connection refused":        {0, "", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			endpoint := downURL
+			var c *collector
+			if tc.status != 0 {
+				c = newCollector(t, func(w http.ResponseWriter, _ int) bool {
+					if tc.retryAfter != "" {
+						w.Header().Set("Retry-After", tc.retryAfter)
+					}
+					w.WriteHeader(tc.status)
+					return true
+				})
+				endpoint = c.URL
+			}
+
+			var logs bytes.Buffer
+			sink, err := NewJSONSink(endpoint, WithJSONRetry(3, 5*time.Second, 5*time.Second),
+				WithJSONMaxRetryAfter(5*time.Second), WithJSONLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			require.NoError(t, err)
+			defer sink.CloseIdleConnections()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			start := time.Now()
+			err = sink.Send(ctx, []Event{testEvent(t, "id-1", 1, "m", 1, 1)})
+			elapsed := time.Since(start)
+
+			require.Error(t, err)
+			assert.Less(t, elapsed, time.Second, "Send waited for the deadline")
+			assert.False(t, IsPermanent(err))
+			assert.NotErrorIs(t, err, context.DeadlineExceeded)
+			retryAfter, isRetryAfter := err.(*RetryAfterError)
+			assert.Equal(t, tc.after, isRetryAfter)
+			if isRetryAfter {
+				assert.Equal(t, 5*time.Second, retryAfter.After)
+			}
+			assert.Contains(t, logs.String(), "stopped retrying because the next wait ends after the deadline")
+			if c != nil {
+				keys, _, _ := c.snapshot()
+				assert.Len(t, keys, 1)
+			}
+		})
+	}
+}
+
+func TestJSONSinkRetriesWithinDeadline(t *testing.T) {
+	cases := map[string]struct {
+		status     int
+		retryAfter string
+	}{
+		"retry-after clamped": {http.StatusTooManyRequests, "3600"},
+		"backoff":             {http.StatusServiceUnavailable, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := newCollector(t, func(w http.ResponseWriter, attempt int) bool {
+				if attempt > 0 {
+					return false
+				}
+				if tc.retryAfter != "" {
+					w.Header().Set("Retry-After", tc.retryAfter)
+				}
+				w.WriteHeader(tc.status)
+				return true
+			})
+			sink := newTestJSONSink(t, c, WithJSONMaxRetryAfter(100*time.Millisecond))
+
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			require.NoError(t, sink.Send(ctx, []Event{testEvent(t, "id-1", 1, "m", 1, 1)}))
+
+			keys, _, _ := c.snapshot()
+			assert.Len(t, keys, 2)
+		})
+	}
+}
