@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ const (
 type JSONSink struct {
 	endpoint      string
 	redacted      string
+	userInfo      []string
 	httpClient    *http.Client
 	ownClient     bool
 	retryMax      int
@@ -135,6 +137,7 @@ func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
 	s := &JSONSink{
 		endpoint:      endpoint,
 		redacted:      redactURL(u),
+		userInfo:      userInfoSecrets(u),
 		httpClient:    newPrivateHTTPClient(DefaultJSONTimeout),
 		ownClient:     true,
 		retryMax:      DefaultJSONRetryMax,
@@ -301,7 +304,7 @@ func (s *JSONSink) newRetryClient() *retryablehttp.Client {
 	retries := &jsonRetries{sink: s}
 	return &retryablehttp.Client{
 		HTTPClient:   s.httpClient,
-		Logger:       retryLogger{logger: s.logger},
+		Logger:       retryLogger{logger: s.logger, secrets: s.userInfo},
 		RetryWaitMin: s.retryWaitMin,
 		RetryWaitMax: s.retryWaitMax,
 		RetryMax:     s.retryMax,
@@ -411,8 +414,39 @@ func redactURL(u *url.URL) string {
 		clean.User = url.User(redactedUserInfo)
 	}
 	if at := strings.LastIndex(clean.Opaque, "@"); at >= 0 {
-		// "http:token@host" parses as an opaque URL with no user info.
-		clean.Opaque = redactedUserInfo + clean.Opaque[at:]
+		// "http:token@host" parses as an opaque URL with no user info, and
+		// "user:password@host", without a scheme, as one whose scheme is the
+		// user name, so neither scheme nor opaque part is shown.
+		return redactedUserInfo + clean.Opaque[at:]
 	}
 	return clean.String()
+}
+
+// userInfoSecrets returns the user name and password of u as they may appear
+// in log text: decoded, as net/http quotes them in errors, and escaped, as
+// in the URL. Empty strings are left out.
+func userInfoSecrets(u *url.URL) []string {
+	if u.User == nil {
+		return nil
+	}
+	var secrets []string
+	add := func(v string) {
+		if v != "" && !slices.Contains(secrets, v) {
+			secrets = append(secrets, v)
+		}
+	}
+	add(u.User.String())
+	add(u.User.Username())
+	add(url.PathEscape(u.User.Username()))
+	add(url.QueryEscape(u.User.Username()))
+	if password, ok := u.User.Password(); ok {
+		add(password)
+		add(url.PathEscape(password))
+		add(url.QueryEscape(password))
+	}
+
+	// Longer strings first, so a secret that contains another is replaced
+	// whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return secrets
 }

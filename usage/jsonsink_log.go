@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -15,9 +16,12 @@ var _ retryablehttp.LeveledLogger = retryLogger{}
 
 // retryLogger adapts a *slog.Logger to go-retryablehttp's LeveledLogger. In
 // every URL among the values it is given, it removes the query string and
-// replaces the user info by "xxxxx".
+// replaces the user info by "xxxxx". It also replaces every occurrence of
+// secrets, the user name and password of the sink's URL, because net/http
+// quotes them decoded in errors, where the URL pattern may not find them.
 type retryLogger struct {
-	logger *slog.Logger
+	logger  *slog.Logger
+	secrets []string
 }
 
 func (l retryLogger) Error(msg string, keysAndValues ...any) {
@@ -41,6 +45,18 @@ func (l retryLogger) log(level slog.Level, msg string, keysAndValues []any) {
 
 	args := make([]any, len(keysAndValues))
 	for i, v := range keysAndValues {
+		// The secrets go first, before the URL patterns cut a URL short at
+		// an unescaped '?' or '/' in its user info.
+		switch value := v.(type) {
+		case string:
+			v = replaceSecrets(value, l.secrets)
+		case error:
+			v = replaceSecrets(value.Error(), l.secrets)
+		case fmt.Stringer:
+			if _, isURL := v.(*url.URL); !isURL {
+				v = replaceSecrets(value.String(), l.secrets)
+			}
+		}
 		args[i] = redactLogValue(v)
 	}
 	l.logger.Log(ctx, level, "go-retryablehttp: "+msg, args...)
@@ -88,4 +104,13 @@ func redactLogText(s string) string {
 	s = userInfoPattern.ReplaceAllString(s, "${1}"+redactedUserInfo+"@")
 	s = queryPattern.ReplaceAllString(s, "")
 	return bearerPattern.ReplaceAllString(s, "Bearer REDACTED")
+}
+
+// replaceSecrets returns text with every occurrence of each secret replaced
+// by "xxxxx".
+func replaceSecrets(text string, secrets []string) string {
+	for _, secret := range secrets {
+		text = strings.ReplaceAll(text, secret, redactedUserInfo)
+	}
+	return text
 }
