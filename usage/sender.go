@@ -201,13 +201,14 @@ func (s *Sender) Record(e Event) {
 }
 
 // Flush delivers every event queued or folded before the call and returns
-// when the sink has accepted or rejected them. It returns an error when
-// Close cancelled the delivery of some of them, with their number. At the
-// deadline of ctx it returns an error with the number of events not yet
-// delivered, which stay queued for a later Flush or Close. Flush does not
-// cancel the delivery in progress, so unlike Close it returns at the
-// deadline itself. Flush after Close returns the result of Close once it
-// has finished.
+// when the sink has accepted or rejected them. When Close cancels deliveries
+// while Flush waits, Flush returns an error with the number of events that
+// Close dropped meanwhile, which may include events recorded after Flush
+// was called. At the deadline of ctx it returns an error with the number of
+// events not yet delivered, which stay queued for a later Flush or Close.
+// Flush does not cancel the delivery in progress, so unlike Close it returns
+// at the deadline itself. Flush after Close returns the result of Close once
+// it has finished.
 func (s *Sender) Flush(ctx context.Context) error {
 	if s == nil {
 		return nil
@@ -215,13 +216,14 @@ func (s *Sender) Flush(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	abandonedBefore := s.counters.shutdown.Load()
 
-	requests := make([]*flushRequest, 0, len(s.workers))
+	requests := make([]chan struct{}, 0, len(s.workers))
 	for _, w := range s.workers {
-		request := &flushRequest{done: make(chan struct{})}
+		finished := make(chan struct{})
 		select {
-		case w.flush <- request:
-			requests = append(requests, request)
+		case w.flush <- finished:
+			requests = append(requests, finished)
 		case <-s.done:
 			return s.waitClose(ctx)
 		case <-ctx.Done():
@@ -229,16 +231,14 @@ func (s *Sender) Flush(ctx context.Context) error {
 		}
 	}
 
-	var abandoned int64
-	for _, request := range requests {
+	for _, finished := range requests {
 		select {
-		case <-request.done:
-			abandoned += request.abandoned
+		case <-finished:
 		case <-ctx.Done():
 			return s.undeliveredError("Flush", ctx.Err())
 		}
 	}
-	if abandoned > 0 {
+	if abandoned := s.counters.shutdown.Load() - abandonedBefore; abandoned > 0 {
 		return fmt.Errorf("usage: Flush: %d events lost: Close cancelled their delivery", abandoned)
 	}
 	return nil

@@ -25,14 +25,19 @@ func Permanent(err error) error {
 
 // Error returns the message of the wrapped error.
 func (e *PermanentError) Error() string {
-	if e.Err == nil {
+	if e == nil || e.Err == nil {
 		return "usage: permanent sink error"
 	}
 	return e.Err.Error()
 }
 
-// Unwrap returns the wrapped error.
-func (e *PermanentError) Unwrap() error { return e.Err }
+// Unwrap returns the wrapped error, or nil for a nil *PermanentError.
+func (e *PermanentError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // IsPermanent reports whether err is or wraps a [PermanentError].
 func IsPermanent(err error) bool {
@@ -51,11 +56,20 @@ type PartialError struct {
 
 // Error returns a message with the number of delivered events.
 func (e *PartialError) Error() string {
+	if e == nil {
+		return "usage: sink delivered part of a batch"
+	}
 	return fmt.Sprintf("usage: sink delivered %d events before failing: %v", e.Delivered, e.Err)
 }
 
-// Unwrap returns the error that stopped delivery.
-func (e *PartialError) Unwrap() error { return e.Err }
+// Unwrap returns the error that stopped delivery, or nil for a nil
+// *PartialError.
+func (e *PartialError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // RetryAfterError wraps a retryable [Sink] error with the wait the server
 // requested, such as the Retry-After of a 429 response. A [Sender] waits at
@@ -67,24 +81,66 @@ type RetryAfterError struct {
 
 // Error returns a message with the requested wait.
 func (e *RetryAfterError) Error() string {
+	if e == nil {
+		return "usage: sink asked to retry later"
+	}
 	return fmt.Sprintf("%v (retry after %s)", e.Err, e.After)
 }
 
-// Unwrap returns the wrapped error.
-func (e *RetryAfterError) Unwrap() error { return e.Err }
+// Unwrap returns the wrapped error, or nil for a nil *RetryAfterError.
+func (e *RetryAfterError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
-// redactToken returns err with every occurrence of token in its message
-// replaced by "[REDACTED]", so that a sink error quoting the credential,
-// such as a request dump, cannot make the Sender log the token. The result
-// keeps only the message: it does not wrap err, because a log handler could
-// otherwise print the original through Unwrap.
-func redactToken(err error, token string) error {
-	if err == nil || token == "" {
-		return err
+// sinkResult is the outcome of one call of Sink.Send as the worker uses it.
+// It is built on the goroutine that called Send, where a panic in the
+// methods of the sink's error is recovered too, so the worker never calls a
+// method of that error itself.
+type sinkResult struct {
+	// err is nil when the sink accepted the batch. Otherwise it holds only
+	// the message of the sink's error, with the batch's token replaced by
+	// "[REDACTED]", so that logging it can show no token: neither through
+	// the message nor through Unwrap, LogValue or MarshalJSON.
+	err error
+
+	permanent  bool
+	delivered  int
+	retryAfter time.Duration
+}
+
+// classifySinkError returns the sinkResult of err, the error of a Send whose
+// batch carries token.
+func classifySinkError(err error, token string) sinkResult {
+	if err == nil {
+		return sinkResult{}
 	}
-	message := err.Error()
-	if !strings.Contains(message, token) {
-		return err
+
+	result := sinkResult{
+		err:       redactedError(err.Error(), token),
+		permanent: IsPermanent(err),
 	}
-	return errors.New(strings.ReplaceAll(message, token, "[REDACTED]"))
+	if partial, ok := errors.AsType[*PartialError](err); ok && partial != nil {
+		result.delivered = max(partial.Delivered, 0)
+	}
+	if retryAfter, ok := errors.AsType[*RetryAfterError](err); ok && retryAfter != nil {
+		result.retryAfter = max(retryAfter.After, 0)
+	}
+	return result
+}
+
+// permanentResult returns a failed, permanent sinkResult with message.
+func permanentResult(message, token string) sinkResult {
+	return sinkResult{err: redactedError(message, token), permanent: true}
+}
+
+// redactedError returns an error with message, in which every occurrence of
+// token is replaced by "[REDACTED]".
+func redactedError(message, token string) error {
+	if token != "" {
+		message = strings.ReplaceAll(message, token, "[REDACTED]")
+	}
+	return errors.New(message)
 }

@@ -2,7 +2,6 @@ package usage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -18,13 +17,9 @@ type senderWorker struct {
 
 	// wake is signalled when an owned shard reaches its wake threshold (see
 	// arm) or is full, and when Record adds to the fold table. flush
-	// carries Flush requests.
+	// carries Flush requests, each closed when it is done.
 	wake  chan struct{}
-	flush chan *flushRequest
-
-	// abandoned counts the events this worker dropped because Close
-	// cancelled their delivery. Only the worker's goroutine uses it.
-	abandoned int64
+	flush chan chan struct{}
 
 	// drained is the number of events the last collect took from each
 	// owned shard, in the order of shards. arm shares the wake thresholds
@@ -55,14 +50,6 @@ type senderWorker struct {
 	lastDrops    DropCounts
 }
 
-// flushRequest is one worker's part of a Flush. The worker sets abandoned to
-// the number of events that Close cancelled while it served the request,
-// then closes done.
-type flushRequest struct {
-	done      chan struct{}
-	abandoned int64
-}
-
 // tokenBatch is the batch of events waiting for one token, with the sum of
 // their sizes from eventSize.
 type tokenBatch struct {
@@ -75,7 +62,7 @@ func newSenderWorker(s *Sender) *senderWorker {
 	return &senderWorker{
 		s:       s,
 		wake:    make(chan struct{}, 1),
-		flush:   make(chan *flushRequest),
+		flush:   make(chan chan struct{}),
 		batches: make(map[string]*tokenBatch),
 	}
 }
@@ -93,12 +80,10 @@ func (w *senderWorker) run() {
 			w.logDrops()
 			return
 
-		case request := <-w.flush:
-			start := w.abandoned
+		case finished := <-w.flush:
 			w.collect()
 			w.sendAll()
-			request.abandoned = w.abandoned - start
-			close(request.done)
+			close(finished)
 
 		case <-w.wake:
 			w.collect()
@@ -258,14 +243,15 @@ func (w *senderWorker) send(batch []Event) {
 			return
 		}
 
-		err := w.sendOnce(ctx, remaining)
-		if err == nil {
+		result := w.sendOnce(ctx, remaining)
+		if result.err == nil {
 			s.counters.sent.Add(countEvents(remaining))
 			return
 		}
+		err := result.err
 
-		if partial, ok := errors.AsType[*PartialError](err); ok && partial.Delivered > 0 {
-			delivered := min(partial.Delivered, len(remaining))
+		if result.delivered > 0 {
+			delivered := min(result.delivered, len(remaining))
 			s.counters.sent.Add(countEvents(remaining[:delivered]))
 			remaining = remaining[delivered:]
 			if len(remaining) == 0 {
@@ -280,7 +266,7 @@ func (w *senderWorker) send(batch []Event) {
 
 		reason := ""
 		switch {
-		case IsPermanent(err):
+		case result.permanent:
 			reason = "permanent error"
 		case attempt >= s.cfg.maxAttempts:
 			reason = "last attempt failed"
@@ -292,10 +278,10 @@ func (w *senderWorker) send(batch []Event) {
 			return
 		}
 
-		wait := w.backoff(attempt, err)
+		wait := w.backoff(attempt, result.retryAfter)
 		s.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "usage: retrying batch",
 			slog.Int("events", len(remaining)), slog.Int("attempt", attempt),
-			slog.Duration("wait", wait), slog.Any("error", redactToken(err, remaining[0].Credential.Token)))
+			slog.Duration("wait", wait), slog.Any("error", err))
 
 		timer := time.NewTimer(wait)
 		select {
@@ -337,55 +323,56 @@ func (w *senderWorker) logDrops() {
 		slog.Int64("total_since_start", drops.Total()))
 }
 
-// sendOnce calls the sink on a goroutine of its own and waits for it. A
-// panic in Send becomes a permanent error, so a broken sink cannot take the
-// process down. A sink that calls runtime.Goexit (as testing.T.FailNow does)
-// ends only that goroutine, and its batch fails the same way, where it would
-// otherwise end the worker with events in its batches. sendOnce counts the
-// events in Sender.sending while Send runs.
-func (w *senderWorker) sendOnce(ctx context.Context, events []Event) error {
+// sendOnce calls the sink on a goroutine of its own, waits for it and
+// returns the outcome as a sinkResult. A panic in Send, or in the methods
+// of the error it returns, becomes a permanent error, so a broken sink
+// cannot take the process down. A sink that calls runtime.Goexit (as
+// testing.T.FailNow does) ends only that goroutine, and its batch fails the
+// same way, where it would otherwise end the worker with events in its
+// batches. sendOnce counts the events in Sender.sending while Send runs.
+func (w *senderWorker) sendOnce(ctx context.Context, events []Event) sinkResult {
 	count := countEvents(events)
 	w.s.sending.Add(count)
 	defer w.s.sending.Add(-count)
 
-	result := make(chan error, 1)
+	token := events[0].Credential.Token
+	results := make(chan sinkResult, 1)
 	go func() {
 		returned := false
 		defer func() {
 			if r := recover(); r != nil {
-				result <- Permanent(fmt.Errorf("usage: sink %T panicked: %v", w.s.sink, r))
+				results <- permanentResult(fmt.Sprintf("usage: sink %T panicked: %v", w.s.sink, r), token)
 			} else if !returned {
-				result <- Permanent(fmt.Errorf("usage: sink %T called runtime.Goexit", w.s.sink))
+				results <- permanentResult(fmt.Sprintf("usage: sink %T called runtime.Goexit", w.s.sink), token)
 			}
 		}()
 
 		err := w.s.sink.Send(ctx, events)
+		result := classifySinkError(err, token)
 		returned = true
-		result <- err
+		results <- result
 	}()
-	return <-result
+	return <-results
 }
 
-// fail counts events as failed and logs why. A batch holds one token, so
-// the token of events[0] is removed from the error text.
+// fail counts events as failed and logs why. err comes from a sinkResult,
+// so it carries no token.
 func (w *senderWorker) fail(events []Event, attempts int, reason string, err error) {
 	w.s.counters.failed.Add(countEvents(events))
 	w.s.cfg.logger.LogAttrs(context.Background(), slog.LevelError, "usage: batch failed",
 		slog.Int("events", len(events)), slog.Int("attempts", attempts),
-		slog.String("reason", reason), slog.Any("error", redactToken(err, events[0].Credential.Token)))
+		slog.String("reason", reason), slog.Any("error", err))
 }
 
 // abandon counts events as dropped because Close cancelled their delivery.
 func (w *senderWorker) abandon(events []Event) {
-	n := countEvents(events)
-	w.s.counters.shutdown.Add(n)
-	w.abandoned += n
+	w.s.counters.shutdown.Add(countEvents(events))
 }
 
 // backoff returns a wait drawn uniformly from [0, min(maxBackoff,
-// minBackoff*2^(attempt-1))], raised to a server's Retry-After when the sink
-// reported one, and clamped to maxBackoff.
-func (w *senderWorker) backoff(attempt int, err error) time.Duration {
+// minBackoff*2^(attempt-1))], raised to retryAfter, a server's Retry-After
+// that the sink reported or 0, and clamped to maxBackoff.
+func (w *senderWorker) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	cfg := &w.s.cfg
 	ceiling := cfg.minBackoff
 	for i := 1; i < attempt && ceiling < cfg.maxBackoff; i++ {
@@ -394,10 +381,7 @@ func (w *senderWorker) backoff(attempt int, err error) time.Duration {
 	ceiling = min(ceiling, cfg.maxBackoff)
 	wait := time.Duration(rand.Int64N(int64(ceiling) + 1))
 
-	if retryAfter, ok := errors.AsType[*RetryAfterError](err); ok {
-		wait = max(wait, min(retryAfter.After, cfg.maxBackoff))
-	}
-	return wait
+	return max(wait, min(retryAfter, cfg.maxBackoff))
 }
 
 func countEvents(events []Event) int64 {
