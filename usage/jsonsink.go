@@ -131,13 +131,13 @@ func NewJSONSink(endpoint string, opts ...JSONOption) (*JSONSink, error) {
 		return nil, invalidJSONEndpointError(endpoint, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("usage: JSON sink URL %q must be an absolute http or https URL", redactURL(u))
+		return nil, fmt.Errorf("usage: JSON sink URL %q must be an absolute http or https URL", redactEndpoint(endpoint, u))
 	}
 
 	s := &JSONSink{
 		endpoint:      endpoint,
-		redacted:      redactURL(u),
-		userInfo:      userInfoSecrets(u),
+		redacted:      redactEndpoint(endpoint, u),
+		userInfo:      userInfoSecrets(endpoint, u),
 		httpClient:    newPrivateHTTPClient(DefaultJSONTimeout),
 		ownClient:     true,
 		retryMax:      DefaultJSONRetryMax,
@@ -422,27 +422,61 @@ func redactURL(u *url.URL) string {
 	return clean.String()
 }
 
-// userInfoSecrets returns the user name and password of u as they may appear
-// in log text: decoded, as net/http quotes them in errors, and escaped, as
-// in the URL. Empty strings are left out.
-func userInfoSecrets(u *url.URL) []string {
-	if u.User == nil {
-		return nil
+// redactEndpoint returns endpoint, parsed as u, for errors and logs. When
+// endpoint contains an '@', only the text after the last '@' is shown, after
+// the scheme. A user info with an unescaped '/', '?', '#' or '@' makes the
+// parser end it early and take the rest for host, path or fragment, so the
+// last '@' is the only reliable end of the user info.
+func redactEndpoint(endpoint string, u *url.URL) string {
+	at := strings.LastIndex(endpoint, "@")
+	if at < 0 {
+		return redactURL(u)
 	}
+
+	rest := endpoint[at+1:]
+	if end := strings.IndexAny(rest, "?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	scheme := ""
+	if i := strings.Index(endpoint[:at], "://"); i >= 0 && (u.Scheme == "http" || u.Scheme == "https") {
+		scheme = u.Scheme + "://"
+	}
+	return scheme + redactedUserInfo + "@" + rest
+}
+
+// userInfoSecrets returns the user name and password of endpoint, parsed as
+// u, as they may appear in log text: decoded, as net/http quotes them in
+// errors, and escaped, as in the URL. The text between the scheme and the
+// last '@' of endpoint, and its parts around each ':', count as user info
+// too (see redactEndpoint). Empty strings are left out.
+func userInfoSecrets(endpoint string, u *url.URL) []string {
 	var secrets []string
 	add := func(v string) {
 		if v != "" && !slices.Contains(secrets, v) {
 			secrets = append(secrets, v)
 		}
 	}
-	add(u.User.String())
-	add(u.User.Username())
-	add(url.PathEscape(u.User.Username()))
-	add(url.QueryEscape(u.User.Username()))
-	if password, ok := u.User.Password(); ok {
-		add(password)
-		add(url.PathEscape(password))
-		add(url.QueryEscape(password))
+
+	if u.User != nil {
+		add(u.User.String())
+		add(u.User.Username())
+		add(url.PathEscape(u.User.Username()))
+		add(url.QueryEscape(u.User.Username()))
+		if password, ok := u.User.Password(); ok {
+			add(password)
+			add(url.PathEscape(password))
+			add(url.QueryEscape(password))
+		}
+	}
+	if at := strings.LastIndex(endpoint, "@"); at >= 0 {
+		userInfo := endpoint[:at]
+		if scheme := strings.Index(userInfo, "://"); scheme >= 0 {
+			userInfo = userInfo[scheme+len("://"):]
+		}
+		add(userInfo)
+		for part := range strings.SplitSeq(userInfo, ":") {
+			add(part)
+		}
 	}
 
 	// Longer strings first, so a secret that contains another is replaced
