@@ -23,8 +23,8 @@ import (
 const openAIUserAgent = "OpenAI/Go 3.105.0"
 
 // requestModel is the model the tests ask for. openai-go marks its
-// constant for this model deprecated, and the loopback servers answer
-// whatever model the request names.
+// constant for this model deprecated, and the loopback servers accept
+// any model the request names.
 const requestModel = openai.ChatModel("gpt-4o-mini")
 
 // openAICall sends one request with the official OpenAI client, reads the

@@ -396,8 +396,8 @@ func (s *JSONSink) retryWait(attempt int, resp *http.Response) time.Duration {
 	return waitMin + time.Duration(rand.Int64N(int64(ceiling-waitMin)+1))
 }
 
-// redactedUserInfo is what errors and logs show in place of a URL's user
-// info.
+// redactedUserInfo is the text that errors and logs show in place of a
+// URL's user info.
 const redactedUserInfo = "xxxxx"
 
 // redactURL returns u for an error or a log record, without its query string

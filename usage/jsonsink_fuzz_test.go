@@ -24,19 +24,19 @@ func FuzzJSONSinkEndpointUserInfo(f *testing.F) {
 
 		for _, endpoint := range []string{escaped, raw, withoutScheme} {
 			sink, err := NewJSONSink(endpoint)
-			shown := ""
+			output := ""
 			if err != nil {
-				shown = err.Error()
+				output = err.Error()
 			} else {
-				shown = sink.redacted
+				output = sink.redacted
 			}
 
 			for _, secret := range []string{user, password} {
 				if len(secret) < 6 || strings.Contains(host+path, secret) || strings.Contains("usage: JSON sink URL must be an absolute http or https URL"+redactedUserInfo, secret) {
 					continue
 				}
-				if strings.Contains(shown, secret) {
-					t.Fatalf("NewJSONSink(%q) shows %q in %q", endpoint, secret, shown)
+				if strings.Contains(output, secret) {
+					t.Fatalf("NewJSONSink(%q) shows %q in %q", endpoint, secret, output)
 				}
 			}
 		}
