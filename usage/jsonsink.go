@@ -69,6 +69,9 @@ type JSONOption func(*JSONSink)
 // WithJSONHTTPClient sets the client under go-retryablehttp. The default is a
 // client private to the sink with a 30 s timeout that never follows
 // redirects.
+// NOTE: go-retryablehttp v0.7.8 calls CloseIdleConnections on this client
+// whenever a request does not succeed, which also closes the idle
+// connections of other users of a shared client.
 func WithJSONHTTPClient(c *http.Client) JSONOption {
 	return func(s *JSONSink) {
 		if c != nil {
