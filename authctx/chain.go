@@ -103,6 +103,9 @@ func (c *ProviderChain) Name() string { return "chain" }
 
 // Slow reports whether any provider in the chain is slow.
 func (c *ProviderChain) Slow() bool {
+	if c == nil {
+		return false
+	}
 	for _, p := range c.providers {
 		if isSlow(p) {
 			return true
@@ -119,6 +122,9 @@ func skipsAsSlow(p Provider) bool {
 	nested, ok := p.(*ProviderChain)
 	if !ok {
 		return isSlow(p)
+	}
+	if nested == nil {
+		return false
 	}
 
 	for _, inner := range nested.providers {
@@ -145,6 +151,9 @@ func (c *ProviderChain) Credential(ctx context.Context) (Credential, error) {
 // wrapped with the provider's name. When every provider is skipped, the error
 // wraps ErrNoCredential and lists the reasons.
 func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, error) {
+	if c == nil {
+		return Credential{}, Resolution{}, fmt.Errorf("%w: the chain is nil; create it with authctx.Chain", ErrNoCredential)
+	}
 	ctx = orBackground(ctx)
 	var resolution Resolution
 	slowAllowed := SlowProvidersAllowed(ctx)
@@ -161,13 +170,13 @@ func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, er
 			resolution.Skipped = append(resolution.Skipped, Skip{Provider: p.Name(), Reason: skipReason(err)})
 			continue
 		case err != nil:
-			c.settings.logger.LogAttrs(ctx, slog.LevelError, "authctx: credential provider failed",
+			c.settings.log().LogAttrs(ctx, slog.LevelError, "authctx: credential provider failed",
 				slog.String("provider", p.Name()), slog.Any("resolution", resolution), slogError(err))
 			return Credential{}, resolution, fmt.Errorf("authctx: provider %q failed: %w", p.Name(), err)
 		case credential.IsZero():
 			resolution.Skipped = append(resolution.Skipped, Skip{Provider: p.Name(), Reason: ReasonEmptyCredential})
 			continue
-		case credential.Expired(c.settings.now()):
+		case credential.Expired(c.settings.clock()):
 			resolution.Skipped = append(resolution.Skipped, Skip{Provider: p.Name(), Reason: ReasonExpiredCredential})
 			continue
 		}
@@ -175,13 +184,13 @@ func (c *ProviderChain) Resolve(ctx context.Context) (Credential, Resolution, er
 		resolution.Provider = p.Name()
 		// The check keeps the hot path free of the allocation that boxing
 		// the resolution into an attribute costs.
-		if c.settings.logger.Enabled(ctx, slog.LevelDebug) {
-			c.settings.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: credential resolved", slog.Any("resolution", resolution))
+		if c.settings.log().Enabled(ctx, slog.LevelDebug) {
+			c.settings.log().LogAttrs(ctx, slog.LevelDebug, "authctx: credential resolved", slog.Any("resolution", resolution))
 		}
 		return credential, resolution, nil
 	}
 
-	c.settings.logger.LogAttrs(ctx, slog.LevelDebug, "authctx: no credential", slog.Any("resolution", resolution))
+	c.settings.log().LogAttrs(ctx, slog.LevelDebug, "authctx: no credential", slog.Any("resolution", resolution))
 	if len(c.providers) == 0 {
 		return Credential{}, resolution, fmt.Errorf("%w: the chain has no providers", ErrNoCredential)
 	}

@@ -12,7 +12,8 @@ import (
 // "https://" when the value has no scheme. It drops everything but the
 // scheme, host and port, so a path, query, user information and trailing
 // slash go. An empty host returns "". A value without a host name returns an
-// error, which masks the user information of host as "xxxxx".
+// error, which masks the user information of host as "xxxxx". Such a value
+// includes "https://", which the SDK turns into "https://https:".
 func NormalizeHost(host string) (string, error) {
 	normalized, err := normalizeHost(host)
 	if err != nil {
@@ -34,8 +35,10 @@ func normalizeHost(host string) (string, error) {
 	}
 
 	// A value such as "adb-123.azuredatabricks.net" parses as a path, so the
-	// SDK retries it with a scheme.
-	if parsed.Host == "" {
+	// SDK retries it with a scheme. A value that has a scheme and still no
+	// host, such as "https://", has no host name, which the retry would hide
+	// by reading "https:" as the host.
+	if parsed.Host == "" && !strings.Contains(host, "://") {
 		parsed, err = url.Parse("https://" + host)
 		if err != nil {
 			return "", invalidHostError(host, err)
@@ -51,8 +54,14 @@ func normalizeHost(host string) (string, error) {
 
 // invalidHostError reports a host that url.Parse rejected. It quotes the host
 // with its user information masked, and leaves out the *url.Error wrapper,
-// whose message repeats the whole URL, password included.
+// whose message repeats the whole URL, password included. When host contains
+// an '@', it leaves out the parser's message too: a password with a '/' ends
+// the authority early, and the parser then quotes the password as a port.
 func invalidHostError(host string, err error) error {
+	if strings.Contains(host, "@") {
+		return fmt.Errorf("invalid workspace host %q: it does not parse as a URL; percent-encode reserved characters in its user information, or leave the user information out", redactUserinfo(host))
+	}
+
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err

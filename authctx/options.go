@@ -212,3 +212,30 @@ func TrustForwardedHeaders() Option {
 func WithWorkspaceHost(host string) Option {
 	return func(s *settings) { s.workspaceHost = host }
 }
+
+// log returns the logger, or one that discards every record when the
+// settings are the zero value of a provider built without its constructor.
+func (s *settings) log() *slog.Logger {
+	if s.logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.logger
+}
+
+// clock returns the current time from now, or from time.Now when the
+// settings are the zero value.
+func (s *settings) clock() time.Time {
+	if s.now == nil {
+		return time.Now()
+	}
+	return s.now()
+}
+
+// lookup reads an environment variable through lookupEnv, or through
+// os.LookupEnv when the settings are the zero value.
+func (s *settings) lookup(key string) (string, bool) {
+	if s.lookupEnv == nil {
+		return os.LookupEnv(key)
+	}
+	return s.lookupEnv(key)
+}

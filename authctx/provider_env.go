@@ -2,6 +2,7 @@ package authctx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -36,12 +37,16 @@ func (p *EnvProvider) Name() string { return "env" }
 // returns an error that does not wrap ErrNoCredential, so a [Chain] stops on
 // the misconfiguration.
 func (p *EnvProvider) Credential(context.Context) (Credential, error) {
-	token, _ := p.settings.lookupEnv(EnvToken)
+	if p == nil {
+		return Credential{}, errors.New("authctx: the EnvProvider is nil; create it with authctx.Env")
+	}
+
+	token, _ := p.settings.lookup(EnvToken)
 	if token == "" {
 		return Credential{}, fmt.Errorf("%w: %s is not set", ErrNoCredential, EnvToken)
 	}
 
-	rawHost, _ := p.settings.lookupEnv(EnvHost)
+	rawHost, _ := p.settings.lookup(EnvHost)
 	if rawHost == "" {
 		return Credential{}, fmt.Errorf("%w: %s is set but %s is not; set %s to the workspace URL", ErrNoCredential, EnvToken, EnvHost, EnvHost)
 	}

@@ -105,7 +105,6 @@ func TestNormalizeHostMatchesSDK(t *testing.T) {
 		"https://adb-123.azuredatabricks.net/",
 		"https://adb-123.azuredatabricks.net/some/path?o=123",
 		"http://127.0.0.1:8080/",
-		"https://",
 		"https://user:pass@dbc-1.cloud.databricks.com/",
 		"https://[::1]:443/x",
 		"dbc-1.cloud.databricks.com:443",
@@ -132,6 +131,14 @@ func TestNormalizeHostInvalid(t *testing.T) {
 			assert.Contains(t, err.Error(), "invalid workspace host")
 			assert.Equal(t, host, (&config.Config{Host: host}).CanonicalHostName())
 		})
+	}
+
+	// The SDK turns these into "https://https:", a host that cannot work.
+	for _, host := range []string{"https://", "https://user:pw@"} {
+		_, err := authctx.NormalizeHost(host)
+		require.Error(t, err, host)
+		assert.Contains(t, err.Error(), "no host name")
+		assert.Equal(t, "https://https:", (&config.Config{Host: host}).CanonicalHostName())
 	}
 
 	got, err := authctx.NormalizeHost("")

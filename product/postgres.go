@@ -19,11 +19,14 @@ const maxPostgresApplicationName = 63
 //  2. The feature is cut to the bytes that fit, keeping at least one. The
 //     result still parses with [ParseUserAgent], to the same application,
 //     the version without build metadata and a prefix of the feature.
-//  3. When not even one byte of the feature fits, the first 63 bytes of the
-//     token from step 1 are returned. They do not parse when the cut falls
-//     before the '/', and they parse to a different, shorter version when it
-//     falls inside the version: "acme/1.0.0-" followed by 60 letters comes
-//     back as "acme/1.0.0-" followed by 52.
+//  3. When not even one byte of the feature fits, the token from step 1 is
+//     cut to 63 bytes. When the cut falls inside the version, the bytes at
+//     the end that leave an invalid version (a trailing '.' or '-', a
+//     numeric identifier with a leading zero) are dropped too, so the result
+//     parses to a different, shorter version: "acme/1.0.0-" followed by 60
+//     letters comes back as "acme/1.0.0-" followed by 52. The result does
+//     not parse when the cut falls before the '/', or inside the version's
+//     major.minor.patch where no shorter prefix is a version.
 //
 // Two features that share a long prefix can therefore share a name. It
 // returns "" for the zero Product.
@@ -51,5 +54,22 @@ func (p Product) PostgresApplicationName() string {
 		short.feature = p.feature[:room]
 		return short.UserAgent()
 	}
-	return token[:maxPostgresApplicationName]
+	return cutToken(token, maxPostgresApplicationName)
+}
+
+// cutToken returns the first n bytes of token, without the bytes at the end
+// that would leave an invalid version after the '/'. It returns the n bytes
+// as they are when no shorter prefix parses.
+func cutToken(token string, n int) string {
+	cut := token[:n]
+	slash := strings.IndexByte(cut, '/')
+	if slash < 0 {
+		return cut
+	}
+	for end := len(cut); end > slash+1; end-- {
+		if _, err := ParseUserAgent(cut[:end]); err == nil {
+			return cut[:end]
+		}
+	}
+	return cut
 }

@@ -64,7 +64,7 @@ func validateName(kind, name string, allowUnderscore bool) error {
 		case r == '_' && allowUnderscore:
 		case r == '_':
 			return fmt.Errorf("%s %q contains '_', which separates the application from the feature: use '-' instead", kind, name)
-		case r == utf8.RuneError:
+		case r == utf8.RuneError && !strings.HasPrefix(name[i:], string(utf8.RuneError)):
 			return fmt.Errorf("%s %q contains the invalid UTF-8 byte 0x%02x at byte %d: use only %s", kind, name, name[i], i, allowed)
 		default:
 			return fmt.Errorf("%s %q contains the invalid character %q at byte %d: use only %s", kind, name, r, i, allowed)
