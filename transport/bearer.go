@@ -161,7 +161,7 @@ func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return roundTripNext(base, withoutCredential(req))
 	}
 
-	if req.Header.Get("Authorization") != "" && !t.replace {
+	if hasValue(headerValues(req.Header, "Authorization")) && !t.replace {
 		return roundTripNext(base, withoutCredential(req))
 	}
 
@@ -172,7 +172,7 @@ func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	clone := cloneWithHeader(req, authctx.NewContext(ctx, cred))
-	clone.Header.Set("Authorization", "Bearer "+cred.Token)
+	setHeader(clone.Header, "Authorization", "Bearer "+cred.Token)
 	return roundTripNext(base, clone)
 }
 
@@ -215,13 +215,16 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: %w: store one in the request context with authctx.NewContext, or configure a provider (httpmeter.Config.Provider or transport.WithProvider)", target, authctx.ErrNoCredential)
 		}
 
-		var err error
-		cred, err = t.provider.Credential(ctx)
+		var (
+			name string
+			err  error
+		)
+		cred, name, err = providerCredential(ctx, t.provider)
 		if err != nil {
-			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: provider %q failed: %w", target, t.provider.Name(), err)
+			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: provider %q failed: %w", target, name, err)
 		}
 		if cred.IsZero() {
-			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: provider %q returned a credential without a token: %w", target, t.provider.Name(), authctx.ErrNoCredential)
+			return authctx.Credential{}, fmt.Errorf("transport: no credential for a request to %s: provider %q returned a credential without a token: %w", target, name, authctx.ErrNoCredential)
 		}
 	}
 
@@ -237,6 +240,33 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 		return authctx.Credential{}, fmt.Errorf("transport: the credential for subject %q has a token whose byte %d is not visible ASCII, which an Authorization header cannot carry: fix the token's source", cred.Subject, i)
 	}
 	return cred, nil
+}
+
+// providerCredential returns the credential of p and p's name. A panic in p,
+// such as a method call on a typed nil provider, is returned as an error, so
+// a broken provider fails the request instead of the process. The name is
+// p's type when Name panics.
+func providerCredential(ctx context.Context, p authctx.Provider) (cred authctx.Credential, name string, err error) {
+	name = fmt.Sprintf("%T", p)
+	defer func() {
+		if r := recover(); r != nil {
+			cred, err = authctx.Credential{}, fmt.Errorf("the provider panicked: %v", r)
+		}
+	}()
+
+	name = p.Name()
+	cred, err = p.Credential(ctx)
+	return cred, name, err
+}
+
+// hasValue reports whether any of values is not empty.
+func hasValue(values []string) bool {
+	for _, v := range values {
+		if v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCredentialHost returns an error unless the Host of cred is target's

@@ -116,7 +116,7 @@ func (t *UserAgentTransport) RoundTrip(req *http.Request) (*http.Response, error
 
 	// A User-Agent sent as several header lines is joined into one, because
 	// the field is a single list of products (RFC 9110, section 10.1.5).
-	values := req.Header.Values("User-Agent")
+	values := headerValues(req.Header, "User-Agent")
 	existing := strings.Join(values, " ")
 	merged := mergeUserAgent(existing, token, t.rule)
 	if len(values) == 1 && merged == values[0] {
@@ -124,7 +124,7 @@ func (t *UserAgentTransport) RoundTrip(req *http.Request) (*http.Response, error
 	}
 
 	clone := cloneWithHeader(req, req.Context())
-	clone.Header.Set("User-Agent", merged)
+	setHeader(clone.Header, "User-Agent", merged)
 	return roundTripNext(base, clone)
 }
 
