@@ -660,9 +660,9 @@ func TestOAuthFailedRefreshKeepsToken(t *testing.T) {
 
 	ts.status.Store(http.StatusServiceUnavailable)
 	clock.Advance(3600*time.Second - authctx.DefaultRefreshLeeway)
-	kept, err := provider.Credential(context.Background())
+	afterFailedRefresh, err := provider.Credential(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, first.Token, kept.Token)
+	assert.Equal(t, first.Token, afterFailedRefresh.Token)
 	assert.Equal(t, int64(2), ts.requests.Load())
 
 	clock.Advance(9 * time.Second)

@@ -21,10 +21,10 @@ const maxPostgresApplicationName = 63
 //     the version without build metadata and a prefix of the feature.
 //  3. When not even one byte of the feature fits, the token from step 1 is
 //     cut to 63 bytes. When the cut falls inside the version, the bytes at
-//     the end that leave an invalid version (a trailing '.' or '-', a
-//     numeric identifier with a leading zero) are dropped too, so the result
-//     parses to a different, shorter version: "acme/1.0.0-" followed by 60
-//     letters comes back as "acme/1.0.0-" followed by 52. The result does
+//     the end that leave an invalid version are dropped too: a trailing '.'
+//     or '-', or a numeric identifier with a leading zero. The result then
+//     parses to a different, shorter version, so "acme/1.0.0-" followed by
+//     60 letters comes back as "acme/1.0.0-" followed by 52. The result does
 //     not parse when the cut falls before the '/', or inside the version's
 //     major.minor.patch where no shorter prefix is a version.
 //
