@@ -247,9 +247,11 @@ func (t *BearerTransport) credential(ctx context.Context, target origin) (authct
 // a broken provider fails the request instead of the process. The name is
 // p's type when Name panics.
 func providerCredential(ctx context.Context, p authctx.Provider) (cred authctx.Credential, name string, err error) {
-	name = fmt.Sprintf("%T", p)
 	defer func() {
 		if r := recover(); r != nil {
+			if name == "" {
+				name = fmt.Sprintf("%T", p)
+			}
 			cred, err = authctx.Credential{}, fmt.Errorf("the provider panicked: %v", r)
 		}
 	}()

@@ -1,12 +1,11 @@
 package transport
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"sync"
 
+	"github.com/httpmeter/httpmeter/internal/eventid"
 	"github.com/httpmeter/httpmeter/usage"
 )
 
@@ -80,7 +79,7 @@ func (b *meteredBody) finishLocked(reachedEOF bool) usage.Event {
 	b.extractor = nil
 
 	event := b.event
-	event.ID = newEventID()
+	event.ID = eventid.New()
 	event.Duration = b.transport.now().Sub(event.Time)
 	event.Provider = result.Provider
 	event.Model = result.Model
@@ -92,13 +91,4 @@ func (b *meteredBody) finishLocked(reachedEOF bool) usage.Event {
 		event.Source = usage.SourceReported
 	}
 	return event
-}
-
-// newEventID returns 128 random bits in hex, the idempotency key of an
-// event. Since Go 1.24, crypto/rand.Read never returns an error. It crashes
-// the program instead when the system's random source fails.
-func newEventID() string {
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	return hex.EncodeToString(id[:])
 }

@@ -58,6 +58,12 @@ func (l retryLogger) log(level slog.Level, msg string, keysAndValues []any) {
 			}
 		}
 		args[i] = redactLogValue(v)
+
+		// A *url.URL becomes text only in redactLogValue, and its host may
+		// be a user name that an unescaped character cut short.
+		if text, ok := args[i].(string); ok {
+			args[i] = replaceSecrets(text, l.secrets)
+		}
 	}
 	l.logger.Log(ctx, level, "go-retryablehttp: "+msg, args...)
 }

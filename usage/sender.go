@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/httpmeter/httpmeter/internal/eventid"
 )
 
 // A Sender is the Recorder that the transport hands events to.
@@ -151,7 +153,7 @@ func (s *Sender) Record(e Event) {
 	}
 	e.Count = min(max(e.Count, 1), maxEventCount)
 	if e.ID == "" {
-		e.ID = newEventID()
+		e.ID = eventid.New()
 	}
 	count := int64(e.Count)
 

@@ -45,9 +45,8 @@ type queueShard struct {
 	length int
 	ring   []Event
 
-	// bytes is the size of the queued events taken from the shard's own
-	// share, maxBytes, and borrowed the size taken from the queue's
-	// spareBytes.
+	// bytes sums the sizes of the queued events charged to the shard's own
+	// share, maxBytes, and borrowed those charged to the queue's spareBytes.
 	bytes    int64
 	maxBytes int64
 	borrowed int64
@@ -325,7 +324,9 @@ func (sh *queueShard) drain(dst []Event, sizes []int64) ([]Event, []int64) {
 		sh.queue.spareBytes.Add(sh.borrowed)
 		sh.borrowed = 0
 	}
-	sh.full.Store(false)
+	if sh.full.Load() {
+		sh.full.Store(false)
+	}
 
 	hasOverflow := sh.hasOverflow
 	if hasOverflow {

@@ -4,7 +4,8 @@
 //
 // A [Sink] is a [usage.Sink]: hand it to [usage.NewSender], which batches the
 // events that the transport records and calls [Sink.Send] from its workers.
-// With the OpenTelemetry SDK's MeterProvider, recording a measurement only
-// updates an aggregation in memory, and the provider's reader exports it on
-// its own schedule.
+// With the MeterProvider of the OpenTelemetry Go SDK
+// (go.opentelemetry.io/otel/sdk/metric), recording a measurement updates an
+// aggregation in memory, and the provider's readers collect it on their own
+// schedule.
 package otelsink
